@@ -1,0 +1,112 @@
+package io.github.batchnorm4j.nn;
+
+import io.github.batchnorm4j.tensor.Tensor;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A layer or container with module-level backward: {@link #forward} keeps what its {@link #backward} needs,
+ * {@link #backward} returns the gradient of the input and adds parameter gradients into
+ * {@link Parameter#grad()}. Parameters, buffers and children are registered by name, so the state is addressed
+ * with PyTorch's {@code state_dict} keys ({@code 0.weight}, {@code 1.running_mean}, ...).
+ */
+public abstract class Module {
+    private final Map<String, Module> children = new LinkedHashMap<>();
+    private final Map<String, Parameter> parameters = new LinkedHashMap<>();
+    private final Map<String, Tensor> buffers = new LinkedHashMap<>();
+    private final Map<String, LongState> longBuffers = new LinkedHashMap<>();
+    private boolean training = true;
+
+    /** Computes the output for {@code input}; in training mode remembers what backward needs. */
+    public abstract Tensor forward(Tensor input);
+
+    /** Gradient of the input for the last forward; accumulates parameter gradients. */
+    public abstract Tensor backward(Tensor gradOutput);
+
+    /** Sets training mode here and in every child. Returns this. */
+    public Module train(boolean mode) {
+        training = mode;
+        for (Module m : children.values()) {
+            m.train(mode);
+        }
+        return this;
+    }
+
+    public Module train() {
+        return train(true);
+    }
+
+    public Module eval() {
+        return train(false);
+    }
+
+    public boolean isTraining() {
+        return training;
+    }
+
+    protected final <M extends Module> M registerModule(String name, M module) {
+        children.put(name, module);
+        return module;
+    }
+
+    protected final Parameter registerParameter(String name, Tensor value) {
+        Parameter p = new Parameter(value);
+        parameters.put(name, p);
+        return p;
+    }
+
+    protected final Tensor registerBuffer(String name, Tensor value) {
+        buffers.put(name, value);
+        return value;
+    }
+
+    protected final LongState registerLongBuffer(String name) {
+        LongState s = new LongState();
+        longBuffers.put(name, s);
+        return s;
+    }
+
+    /** Direct children in registration order. */
+    public Map<String, Module> children() {
+        return Collections.unmodifiableMap(children);
+    }
+
+    /** All parameters of this module and its descendants, with dotted PyTorch names. */
+    public Map<String, Parameter> namedParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        collect(this, "", out, m -> m.parameters);
+        return out;
+    }
+
+    /** All float buffers (running statistics, ...) with dotted names. */
+    public Map<String, Tensor> namedBuffers() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        collect(this, "", out, m -> m.buffers);
+        return out;
+    }
+
+    /** All integer buffers ({@code num_batches_tracked}) with dotted names. */
+    public Map<String, LongState> namedLongBuffers() {
+        Map<String, LongState> out = new LinkedHashMap<>();
+        collect(this, "", out, m -> m.longBuffers);
+        return out;
+    }
+
+    /** Zeroes every parameter gradient. */
+    public void zeroGrad() {
+        for (Parameter p : namedParameters().values()) {
+            p.zeroGrad();
+        }
+    }
+
+    private static <T> void collect(Module m, String prefix, Map<String, T> out,
+                                    java.util.function.Function<Module, Map<String, T>> own) {
+        for (Map.Entry<String, T> e : own.apply(m).entrySet()) {
+            out.put(prefix + e.getKey(), e.getValue());
+        }
+        for (Map.Entry<String, Module> c : m.children.entrySet()) {
+            collect(c.getValue(), prefix + c.getKey() + ".", out, own);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package io.github.batchnorm4j.nn.norm;
+
+import io.github.batchnorm4j.functional.Functional;
+import io.github.batchnorm4j.nn.LongState;
+import io.github.batchnorm4j.tensor.Tensor;
+
+/**
+ * Batch Normalization (Ioffe &amp; Szegedy, 2015) over {@code (N,C)}, {@code (N,C,L)}, {@code (N,C,H,W)} or
+ * {@code (N,C,D,H,W)} input, NCHW or channels-last.
+ *
+ * <p>Per channel {@code c}, over the {@code N·L} (or {@code N·H·W}, {@code N·D·H·W}) values of the batch:
+ * {@code y = (x - mean_c) / sqrt(var_c + eps) * gamma_c + beta_c}, where {@code var_c} is the biased variance.
+ *
+ * <p><b>Training:</b> normalises with the batch statistics; with {@code trackRunningStats} also updates
+ * {@code running = (1 - m) * running + m * batch}, using the <em>unbiased</em> batch variance for
+ * {@code running_var}, and increments {@code num_batches_tracked}; {@code m} is the momentum, or
+ * {@code 1 / num_batches_tracked} when the momentum is null (cumulative average).
+ * <b>Eval:</b> normalises with the running statistics ({@code running_mean} init 0, {@code running_var} init 1).
+ * See {@link #useBatchStatistics} for the exact rule. The state keys are PyTorch's: {@code weight}, {@code bias},
+ * {@code running_mean}, {@code running_var}, {@code num_batches_tracked}.
+ */
+public class BatchNorm extends NormLayer {
+    private final int numFeatures;
+    private final NormOptions options;
+    private final Tensor runningMean;
+    private final Tensor runningVar;
+    private final LongState numBatchesTracked;
+
+    public BatchNorm(int numFeatures) {
+        this(numFeatures, NormOptions.BATCH_NORM);
+    }
+
+    public BatchNorm(int numFeatures, NormOptions options) {
+        super(new int[] {checkFeatures(numFeatures)}, options.affine());
+        this.numFeatures = numFeatures;
+        this.options = options;
+        if (options.trackRunningStats()) {
+            runningMean = registerBuffer("running_mean", Tensor.zeros(numFeatures));
+            runningVar = registerBuffer("running_var", Tensor.full(1f, numFeatures));
+            numBatchesTracked = registerLongBuffer("num_batches_tracked");
+        } else {
+            runningMean = null;
+            runningVar = null;
+            numBatchesTracked = null;
+        }
+    }
+
+    /**
+     * The single place that decides which statistics normalise (PyTorch's {@code bn_training}): batch statistics
+     * in training mode, and also in eval mode when no running statistics are tracked (there is nothing else).
+     */
+    static boolean useBatchStatistics(boolean training, boolean trackRunningStats) {
+        return training || !trackRunningStats;
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        Functional.checkRank(x, 2, 5, "[N, C, ...]");
+        checkChannels(x, numFeatures);
+        boolean batchStats = useBatchStatistics(isTraining(), options.trackRunningStats());
+        boolean update = batchStats && options.trackRunningStats();
+        double factor = 0;
+        if (update) {
+            Double m = options.momentum();
+            factor = m == null ? 1.0 / (numBatchesTracked.get() + 1) : m;
+        }
+        // Running buffers are passed when they are used or updated; eval without tracking uses batch stats only.
+        Tensor rm = options.trackRunningStats() ? runningMean : null;
+        Tensor rv = options.trackRunningStats() ? runningVar : null;
+        Tensor y = remember(x, Functional.batchNorm(x, rm, rv, weightValue(), biasValue(), batchStats, factor,
+                options.eps()));
+        if (update) {
+            numBatchesTracked.increment(); // only after a successful forward: a rejected batch changes nothing
+        }
+        return y;
+    }
+
+    public int numFeatures() {
+        return numFeatures;
+    }
+
+    public NormOptions options() {
+        return options;
+    }
+
+    /** Running mean {@code [C]}, or null without running statistics. */
+    public Tensor runningMean() {
+        return runningMean;
+    }
+
+    /** Running unbiased variance {@code [C]}, or null without running statistics. */
+    public Tensor runningVar() {
+        return runningVar;
+    }
+
+    /** Number of training batches seen, or -1 without running statistics. */
+    public long numBatchesTracked() {
+        return numBatchesTracked == null ? -1 : numBatchesTracked.get();
+    }
+
+    public void setNumBatchesTracked(long n) {
+        if (numBatchesTracked != null) {
+            numBatchesTracked.set(n);
+        }
+    }
+
+    static int checkFeatures(int n) {
+        if (n <= 0) {
+            throw new IllegalArgumentException("Expected num_features > 0, got num_features=" + n);
+        }
+        return n;
+    }
+}

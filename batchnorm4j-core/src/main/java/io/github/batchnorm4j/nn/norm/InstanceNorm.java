@@ -1,0 +1,75 @@
+package io.github.batchnorm4j.nn.norm;
+
+import io.github.batchnorm4j.functional.Functional;
+import io.github.batchnorm4j.nn.LongState;
+import io.github.batchnorm4j.tensor.Tensor;
+
+/**
+ * Instance Normalization (Ulyanov et al., 2016) of {@code (N,C,L)}, {@code (N,C,H,W)} or {@code (N,C,D,H,W)}
+ * input: per sample and channel, over the spatial values, {@code y = (x - mean) / sqrt(var + eps)}, then the
+ * optional per-channel affine. As in PyTorch, affine and running statistics are off by default. With
+ * {@code trackRunningStats}, training updates {@code running = (1 - m) * running + m * batch} where
+ * {@code batch} is the average over the samples of the per-instance mean and unbiased variance, and eval
+ * normalises with the running statistics; without it, eval uses the instance statistics too.
+ */
+public class InstanceNorm extends NormLayer {
+    private final int numFeatures;
+    private final NormOptions options;
+    private final Tensor runningMean;
+    private final Tensor runningVar;
+    private final LongState numBatchesTracked;
+
+    public InstanceNorm(int numFeatures) {
+        this(numFeatures, NormOptions.INSTANCE_NORM);
+    }
+
+    public InstanceNorm(int numFeatures, NormOptions options) {
+        super(new int[] {BatchNorm.checkFeatures(numFeatures)}, options.affine());
+        this.numFeatures = numFeatures;
+        this.options = options;
+        if (options.trackRunningStats()) {
+            runningMean = registerBuffer("running_mean", Tensor.zeros(numFeatures));
+            runningVar = registerBuffer("running_var", Tensor.full(1f, numFeatures));
+            numBatchesTracked = registerLongBuffer("num_batches_tracked");
+        } else {
+            runningMean = null;
+            runningVar = null;
+            numBatchesTracked = null;
+        }
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        Functional.checkRank(x, 3, 5, "[N, C, L], [N, C, H, W] or [N, C, D, H, W]");
+        checkChannels(x, numFeatures);
+        boolean inputStats = BatchNorm.useBatchStatistics(isTraining(), options.trackRunningStats());
+        boolean update = inputStats && options.trackRunningStats();
+        double factor = 0;
+        if (update) {
+            Double m = options.momentum();
+            factor = m == null ? 1.0 / (numBatchesTracked.get() + 1) : m;
+        }
+        Tensor y = remember(x, Functional.instanceNorm(x, runningMean, runningVar, weightValue(), biasValue(),
+                inputStats, factor, options.eps()));
+        if (update) {
+            numBatchesTracked.increment();
+        }
+        return y;
+    }
+
+    public Tensor runningMean() {
+        return runningMean;
+    }
+
+    public Tensor runningVar() {
+        return runningVar;
+    }
+
+    public long numBatchesTracked() {
+        return numBatchesTracked == null ? -1 : numBatchesTracked.get();
+    }
+
+    public NormOptions options() {
+        return options;
+    }
+}

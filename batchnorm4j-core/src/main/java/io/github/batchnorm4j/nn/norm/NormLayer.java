@@ -1,0 +1,75 @@
+package io.github.batchnorm4j.nn.norm;
+
+import io.github.batchnorm4j.functional.Functional;
+import io.github.batchnorm4j.functional.NormGradients;
+import io.github.batchnorm4j.functional.NormResult;
+import io.github.batchnorm4j.functional.NormSaved;
+import io.github.batchnorm4j.nn.Module;
+import io.github.batchnorm4j.nn.Parameter;
+import io.github.batchnorm4j.tensor.Tensor;
+
+/**
+ * What the normalization layers share: optional affine parameters ({@code weight} = gamma, init 1;
+ * {@code bias} = beta, init 0) and the backward through the saved statistics. Subclasses only choose the
+ * statistics (their geometry) and own their running state.
+ */
+abstract class NormLayer extends Module {
+    private final Parameter weight;
+    private final Parameter bias;
+    private Tensor lastInput;
+    private NormSaved saved;
+
+    NormLayer(int[] affineShape, boolean affine) {
+        this.weight = affine ? registerParameter("weight", Tensor.full(1f, affineShape)) : null;
+        this.bias = affine ? registerParameter("bias", Tensor.zeros(affineShape)) : null;
+    }
+
+    /** Gamma, or null without affine parameters. */
+    public Parameter weight() {
+        return weight;
+    }
+
+    /** Beta, or null without affine parameters. */
+    public Parameter bias() {
+        return bias;
+    }
+
+    Tensor weightValue() {
+        return weight == null ? null : weight.value();
+    }
+
+    Tensor biasValue() {
+        return bias == null ? null : bias.value();
+    }
+
+    /** Records the forward so that backward can use it; returns the output. */
+    Tensor remember(Tensor input, NormResult r) {
+        this.lastInput = input;
+        this.saved = r.saved();
+        return r.output();
+    }
+
+    /**
+     * Gradient of the input for the last forward (the input tensor must not have been modified since).
+     * With batch statistics the gradient flows through the mean and variance; with running statistics it does not.
+     */
+    @Override
+    public Tensor backward(Tensor gradOutput) {
+        if (saved == null) {
+            throw new IllegalStateException("backward called before forward on " + getClass().getSimpleName());
+        }
+        NormGradients g = Functional.normBackward(saved, lastInput, gradOutput, weightValue(), weight != null);
+        if (weight != null) {
+            weight.accumulate(g.weight());
+            bias.accumulate(g.bias());
+        }
+        return g.input();
+    }
+
+    static void checkChannels(Tensor x, int expected) {
+        if (x.rank() >= 2 && x.dim(1) != expected) {
+            throw new IllegalArgumentException("Expected input with " + expected + " channels (dimension 1), got input"
+                    + " of shape " + x.shapeString());
+        }
+    }
+}
