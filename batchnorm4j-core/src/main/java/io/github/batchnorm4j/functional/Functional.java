@@ -51,8 +51,11 @@ public final class Functional {
                 ? NormGeometry.perChannel(n * s, c, 1)
                 : NormGeometry.perChannel(n, c, s);
         Tensor y = x.zerosLike();
+        // An empty batch has no statistics: as PyTorch, it leaves the running buffers as they are.
+        boolean skipUpdate = training && x.numel() == 0;
         NormSaved saved = NormCore.forward(x.data(), y.data(), g, training,
-                data(runningMean), data(runningVar), momentum, eps, data(weight), data(bias));
+                skipUpdate ? null : data(runningMean), skipUpdate ? null : data(runningVar),
+                momentum, eps, data(weight), data(bias));
         return new NormResult(y, withStorage(saved, x.format()));
     }
 
@@ -96,7 +99,9 @@ public final class Functional {
                     "Expected more than 1 spatial element when training, got input size " + x.shapeString());
         }
         NormGeometry g = new NormGeometry(1, n * c, s, Math.max(c, 1), 1, s);
-        return contiguousForward(x, g, useInputStats, runningMean, runningVar, momentum, eps, weight, bias);
+        boolean skipUpdate = useInputStats && x.numel() == 0; // no instances: the running buffers stay as they are
+        return contiguousForward(x, g, useInputStats, skipUpdate ? null : runningMean,
+                skipUpdate ? null : runningVar, momentum, eps, weight, bias);
     }
 
     /**
