@@ -416,6 +416,13 @@ class NormSemanticsTest {
             expected[i] = (xd[i] - in.runningMean().data()[ch]) / Math.sqrt(in.runningVar().data()[ch] + 1e-5);
         }
         assertClose("IN eval output", expected, y, OUTPUT_TOL);
+        // With running statistics one spatial element is fine in eval (it is only rejected in training).
+        float[] one = in.forward(Tensor.of(new float[] {3f, -1f}, 1, 2, 1)).data();
+        for (int ch = 0; ch < c; ch++) {
+            double e = ((ch == 0 ? 3 : -1) - in.runningMean().data()[ch])
+                    / Math.sqrt(in.runningVar().data()[ch] + 1e-5);
+            assertEquals(e, one[ch], 1e-5 * Math.max(1, Math.abs(e)));
+        }
     }
 
     @Test
