@@ -35,10 +35,7 @@ public final class Functional {
         checkChannels("running_var", runningVar, c);
         checkChannels("weight", weight, c);
         checkChannels("bias", bias, c);
-        if ((runningMean == null) != (runningVar == null)) {
-            throw new IllegalArgumentException("Expected running_mean and running_var both given or both null, got "
-                    + (runningMean == null ? "only running_var" : "only running_mean"));
-        }
+        checkRunningPair(runningMean, runningVar);
         if (!training && runningMean == null) {
             throw new IllegalArgumentException(
                     "Expected running_mean and running_var in evaluation mode (training=false), got null");
@@ -51,8 +48,11 @@ public final class Functional {
                 ? NormGeometry.perChannel(n * s, c, 1)
                 : NormGeometry.perChannel(n, c, s);
         Tensor y = x.zerosLike();
+        // An empty batch has no statistics: as PyTorch, it leaves the running buffers as they are.
+        boolean skipUpdate = training && x.numel() == 0;
         NormSaved saved = NormCore.forward(x.data(), y.data(), g, training,
-                data(runningMean), data(runningVar), momentum, eps, data(weight), data(bias));
+                skipUpdate ? null : data(runningMean), skipUpdate ? null : data(runningVar),
+                momentum, eps, data(weight), data(bias));
         return new NormResult(y, withStorage(saved, x.format()));
     }
 
@@ -87,6 +87,7 @@ public final class Functional {
         checkChannels("running_var", runningVar, c);
         checkChannels("weight", weight, c);
         checkChannels("bias", bias, c);
+        checkRunningPair(runningMean, runningVar);
         if (!useInputStats && runningMean == null) {
             throw new IllegalArgumentException(
                     "Expected running_mean and running_var when not using input statistics, got null");
@@ -96,7 +97,9 @@ public final class Functional {
                     "Expected more than 1 spatial element when training, got input size " + x.shapeString());
         }
         NormGeometry g = new NormGeometry(1, n * c, s, Math.max(c, 1), 1, s);
-        return contiguousForward(x, g, useInputStats, runningMean, runningVar, momentum, eps, weight, bias);
+        boolean skipUpdate = useInputStats && x.numel() == 0; // no instances: the running buffers stay as they are
+        return contiguousForward(x, g, useInputStats, skipUpdate ? null : runningMean,
+                skipUpdate ? null : runningVar, momentum, eps, weight, bias);
     }
 
     /**
@@ -106,8 +109,11 @@ public final class Functional {
     public static NormResult layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
         checkEps(eps);
         int r = normalizedShape.length;
+        if (r == 0) {
+            throw new IllegalArgumentException("Expected a non-empty normalized_shape, got []");
+        }
         int[] shape = x.shape();
-        boolean ok = r >= 1 && shape.length >= r
+        boolean ok = shape.length >= r
                 && Arrays.equals(Arrays.copyOfRange(shape, shape.length - r, shape.length), normalizedShape);
         if (!ok) {
             throw new IllegalArgumentException("Expected input with shape [*, "
@@ -178,6 +184,13 @@ public final class Functional {
         }
     }
 
+    private static void checkRunningPair(Tensor runningMean, Tensor runningVar) {
+        if ((runningMean == null) != (runningVar == null)) {
+            throw new IllegalArgumentException("Expected running_mean and running_var both given or both null, got "
+                    + (runningMean == null ? "only running_var" : "only running_mean"));
+        }
+    }
+
     private static void checkChannels(String name, Tensor t, int channels) {
         if (t != null && (t.rank() != 1 || t.dim(0) != channels)) {
             throw new IllegalArgumentException("Expected " + name + " of shape [" + channels + "] for input with "
@@ -185,10 +198,10 @@ public final class Functional {
         }
     }
 
-    /** eps must be a positive finite number (eps = 0 divides by zero on a constant channel). */
+    /** eps must be a positive finite number (eps = 0 divides by zero on a constant channel, NaN poisons all). */
     public static void checkEps(double eps) {
         if (!(eps > 0) || Double.isInfinite(eps)) {
-            throw new IllegalArgumentException("Expected eps > 0, got eps=" + eps);
+            throw new IllegalArgumentException("Expected a finite eps > 0, got eps=" + eps);
         }
     }
 
@@ -201,7 +214,10 @@ public final class Functional {
 
     /** GroupNorm needs the channels to split evenly into groups. */
     public static void checkGroups(int channels, int groups) {
-        if (groups <= 0 || channels % groups != 0) {
+        if (groups <= 0) {
+            throw new IllegalArgumentException("Expected num_groups > 0, got num_groups=" + groups);
+        }
+        if (channels % groups != 0) {
             throw new IllegalArgumentException("Expected num_channels divisible by num_groups, got num_channels="
                     + channels + ", num_groups=" + groups);
         }
