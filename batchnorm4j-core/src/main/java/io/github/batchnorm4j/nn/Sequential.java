@@ -52,6 +52,14 @@ public final class Sequential extends Module {
         return g;
     }
 
+    /** Keeps the run order in step with the registered children (probes, {@code freezeBatchNorm}). */
+    @Override
+    public Module replaceChild(String name, Module replacement) {
+        Module old = super.replaceChild(name, replacement);
+        layers.set(Integer.parseInt(name), replacement);
+        return old;
+    }
+
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("Sequential(");

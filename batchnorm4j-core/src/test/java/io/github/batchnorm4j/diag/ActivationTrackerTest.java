@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.batchnorm4j.diag.ActivationTracker.Point;
-import io.github.batchnorm4j.diag.TestModels.ReLU;
+import io.github.batchnorm4j.nn.ReLU;
 import io.github.batchnorm4j.diag.TestModels.Scale;
-import io.github.batchnorm4j.diag.TestModels.Sequential;
+import io.github.batchnorm4j.nn.Sequential;
 import io.github.batchnorm4j.nn.norm.BatchNorm;
 import io.github.batchnorm4j.tensor.MemoryFormat;
 import io.github.batchnorm4j.tensor.Tensor;

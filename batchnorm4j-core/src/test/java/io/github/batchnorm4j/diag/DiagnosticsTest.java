@@ -5,9 +5,9 @@ import static io.github.batchnorm4j.diag.TestModels.step;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
-import io.github.batchnorm4j.diag.TestModels.ReLU;
+import io.github.batchnorm4j.nn.ReLU;
 import io.github.batchnorm4j.diag.TestModels.Scale;
-import io.github.batchnorm4j.diag.TestModels.Sequential;
+import io.github.batchnorm4j.nn.Sequential;
 import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.nn.norm.BatchNorm;
 import io.github.batchnorm4j.nn.norm.BatchRenorm;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.batchnorm4j.nn.Module;
+import io.github.batchnorm4j.nn.Sequential;
 import io.github.batchnorm4j.tensor.MemoryFormat;
 import io.github.batchnorm4j.tensor.Tensor;
 import java.util.List;
@@ -56,8 +57,8 @@ class FrozenBatchNormTest {
     void freezeBatchNormReplacesEveryBatchNormInPlace() {
         BatchNorm bn0 = trained(3, 1e-5, 1);
         GhostBatchNorm ghost = new GhostBatchNorm(3, 2);
-        Chain inner = new Chain(ghost, new LayerNorm(3));
-        Chain model = new Chain(bn0, inner, new BatchRenorm(3));
+        Sequential inner = new Sequential(ghost, new LayerNorm(3));
+        Sequential model = new Sequential(bn0, inner, new BatchRenorm(3));
         model.train();
         Tensor x = NormTestData.input(5, MemoryFormat.CONTIGUOUS, 6, 3);
         model.eval();
@@ -81,7 +82,7 @@ class FrozenBatchNormTest {
     void refusesBatchNormWithoutRunningStatisticsAndChangesNothing() {
         BatchNorm plain = new BatchNorm(3);
         BatchNorm noStats = new BatchNorm(3, NormOptions.BATCH_NORM.withTrackRunningStats(false));
-        Chain model = new Chain(plain, new Chain(noStats));
+        Sequential model = new Sequential(plain, new Sequential(noStats));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> FrozenBatchNorm.freezeBatchNorm(model));
         assertEquals("Expected BatchNorm layers with running statistics to freeze, got '1.0' with"
