@@ -84,6 +84,11 @@ public final class Trainer {
         return step;
     }
 
+    /** Optimizer steps of the whole run. */
+    public long totalSteps() {
+        return config.totalSteps();
+    }
+
     /** Loss of the last training step. */
     public double lastLoss() {
         return lastLoss;
