@@ -2,12 +2,14 @@ package io.github.batchnorm4j.cli;
 
 import io.github.batchnorm4j.data.DataLocator;
 import io.github.batchnorm4j.kernel.WorkerPool;
+import io.github.batchnorm4j.train.NormVariantConfig;
 import io.github.batchnorm4j.train.RunConfig;
 import io.github.batchnorm4j.train.Trainer;
 import io.github.batchnorm4j.train.TrainingDivergedException;
 import io.github.batchnorm4j.train.TrainingRun;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -27,8 +29,33 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "mlp", description = "mlp | cnn | resnet (default: ${DEFAULT-VALUE})")
     String model;
 
-    @Option(names = "--norm", defaultValue = "bn", description = "bn | none | ln | gn (default: ${DEFAULT-VALUE})")
+    @Option(names = "--norm", defaultValue = "bn",
+            description = "bn | none | ln | gn | brn (BatchRenorm) | ghost (GhostBatchNorm) (default: ${DEFAULT-VALUE})")
     String norm;
+
+    @Option(names = "--ghost-batch-size", defaultValue = "32",
+            description = "samples per virtual batch of --norm ghost (default: ${DEFAULT-VALUE})")
+    int ghostBatchSize;
+
+    @Option(names = "--rmax", defaultValue = "3:5000:40000",
+            description = "BatchRenorm rmax: LIMIT, or LIMIT:START:END to relax from 1 (default: ${DEFAULT-VALUE})")
+    String rmax;
+
+    @Option(names = "--dmax", defaultValue = "5:5000:25000",
+            description = "BatchRenorm dmax: LIMIT, or LIMIT:START:END to relax from 0 (default: ${DEFAULT-VALUE})")
+    String dmax;
+
+    @Option(names = "--freeze-bn", description = "freeze every BatchNorm (running statistics and affine) for"
+            + " fine-tuning; needs --init-from")
+    boolean freezeBn;
+
+    @Option(names = "--init-from", description = "start from this model.safetensors (weights and buffers of the same"
+            + " model, e.g. an earlier run's), for fine-tuning")
+    Path initFrom;
+
+    @Option(names = "--no-diagnostics", description = "do not print the BatchNorm diagnostics (small batches, BN"
+            + " after ReLU, eval in train mode, invalid running statistics, momentum, zero-variance channels)")
+    boolean noDiagnostics;
 
     @Option(names = "--activation", defaultValue = "relu", description = "relu | sigmoid (default: ${DEFAULT-VALUE})")
     String activation;
@@ -126,9 +153,11 @@ public final class TrainCommand implements Callable<Integer> {
             WorkerPool.setThreads(threads);
         }
         RunConfig config;
+        NormVariantConfig variant;
         Path dir;
         if (resume != null) {
             config = TrainingRun.storedConfig(resume);
+            variant = TrainingRun.storedVariant(resume);
             var pr = spec.commandLine().getParseResult();
             if (pr.hasMatchedOption("--epochs") || pr.hasMatchedOption("--steps")) {
                 config = config.withLength(epochs, steps);
@@ -151,11 +180,22 @@ public final class TrainCommand implements Callable<Integer> {
                     !decayAll, schedule, warmupSteps, stepSize, gamma, batchSize, epochs, steps, seed, validation,
                     !keepLast, data);
             dir = out != null ? out : Path.of("runs", model + "-" + norm);
+            variant = new NormVariantConfig(ghostBatchSize, NormVariantConfig.parseSchedule("--rmax", rmax, 1),
+                    NormVariantConfig.parseSchedule("--dmax", dmax, 0), freezeBn);
+            if (freezeBn && !List.of("bn", "brn", "ghost").contains(norm)) {
+                throw new IllegalArgumentException("Expected --norm bn, brn or ghost with --freeze-bn, got --norm "
+                        + norm);
+            }
+            if (freezeBn && initFrom == null) {
+                throw new IllegalArgumentException("Expected --init-from FILE with --freeze-bn (frozen statistics"
+                        + " must come from a trained model), got none");
+            }
         }
         DataLocator.Splits splits = TrainingRun.loadData(config);
         boolean terminal = System.console() != null;
-        TrainingRun run = TrainingRun.create(config, splits, dir, noProgress ? null : System.err, terminal, logEvery,
-                checkpointEvery);
+        // On --resume the checkpoint holds the weights: --init-from is only read for a fresh run.
+        TrainingRun run = TrainingRun.create(config, variant, resume != null ? null : initFrom, !noDiagnostics, splits,
+                dir, noProgress ? null : System.err, terminal, logEvery, checkpointEvery);
         if (resume != null) {
             run.resume();
             System.err.println("Resuming " + dir + " at step " + run.trainer().step());

@@ -80,7 +80,12 @@ public final class Probes {
             Module layer = (Module) c[2];
             String key = keyOf(parent, layer);
             Probe probe = new Probe(name, layer, listener);
-            parent.replaceChild(key, probe);
+            try {
+                parent.replaceChild(key, probe);
+            } catch (RuntimeException e) {
+                inst.remove(); // all or nothing
+                throw e;
+            }
             inst.undo.add(() -> {
                 if (parent.children().get(key) == probe) {
                     parent.replaceChild(key, layer);

@@ -7,9 +7,9 @@ import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.nn.ReLU;
 import io.github.batchnorm4j.nn.Sequential;
 import io.github.batchnorm4j.nn.Sigmoid;
-import io.github.batchnorm4j.nn.norm.BatchNorm;
 import io.github.batchnorm4j.nn.norm.GroupNorm;
 import io.github.batchnorm4j.nn.norm.LayerNorm;
+import io.github.batchnorm4j.train.NormVariantConfig;
 import java.util.function.IntFunction;
 import java.util.random.RandomGenerator;
 
@@ -24,7 +24,9 @@ import java.util.random.RandomGenerator;
  *     BasicBlock(2w, 4w, stride 2), global average pool, Linear(4w, classes).</li>
  * </ul>
  * With {@code norm none} no norm layer is inserted and linear/conv layers get a bias; with a norm they have none (the
- * norm's beta makes it redundant). Norms: {@code bn} BatchNorm; {@code ln} LayerNorm over the features (MLP) or
+ * norm's beta makes it redundant). Norms: {@code bn} BatchNorm; {@code brn} BatchRenorm; {@code ghost}
+ * GhostBatchNorm (settings from the factory, else {@link NormVariantConfig#DEFAULT}); {@code ln} LayerNorm over
+ * the features (MLP) or
  * GroupNorm(1, C) over (C, H, W) with per-channel affine (convolutional nets); {@code gn} GroupNorm with the largest
  * of 8, 4, 2, 1 groups dividing the channels.
  */
@@ -36,8 +38,8 @@ public final class ModelFactory {
     }
 
     /**
-     * Builds {@code spec}; {@code bnFactory}, when not null, makes the BatchNorm layers for {@code norm bn} (the
-     * benchmark passes a timed subclass), called with the channel count.
+     * Builds {@code spec}; {@code bnFactory}, when not null, makes the BatchNorm layers for {@code norm bn},
+     * {@code brn} or {@code ghost} (the benchmark passes a timed subclass), called with the channel count.
      */
     public static Module build(ModelSpec spec, RandomGenerator rng, IntFunction<? extends Module> bnFactory) {
         return switch (spec.model()) {
@@ -59,7 +61,9 @@ public final class ModelFactory {
 
     static Module norm(String kind, int channels, boolean spatial, IntFunction<? extends Module> bnFactory) {
         return switch (kind) {
-            case "bn" -> bnFactory != null ? bnFactory.apply(channels) : new BatchNorm(channels);
+            // brn (BatchRenorm) and ghost (GhostBatchNorm): the caller's factory carries their settings
+            case "bn", "brn", "ghost" -> bnFactory != null ? bnFactory.apply(channels)
+                    : NormVariantConfig.DEFAULT.batchNormFactory(kind).apply(channels);
             case "ln" -> spatial ? new GroupNorm(1, channels) : new LayerNorm(channels);
             case "gn" -> new GroupNorm(groups(channels), channels);
             default -> new Identity();

@@ -10,7 +10,7 @@ import java.util.Map;
  */
 public record ModelSpec(String model, String norm, String activation, int width, int[] input, int classes) {
     public static final List<String> MODELS = List.of("mlp", "cnn", "resnet");
-    public static final List<String> NORMS = List.of("bn", "none", "ln", "gn");
+    public static final List<String> NORMS = List.of("bn", "none", "ln", "gn", "brn", "ghost");
     public static final List<String> ACTIVATIONS = List.of("relu", "sigmoid");
 
     public ModelSpec {

@@ -14,9 +14,9 @@ import java.util.random.RandomGenerator;
  */
 public final class BasicBlock extends Module {
     private final Conv2d conv1;
-    private final Module bn1;
+    private Module bn1;
     private final Conv2d conv2;
-    private final Module bn2;
+    private Module bn2;
     private final Sequential downsample;
     private final ReLU relu1 = new ReLU();
     private final ReLU relu2 = new ReLU();
@@ -87,6 +87,25 @@ public final class BasicBlock extends Module {
             d[i] = av[i] + bv[i];
         }
         return gradInput;
+    }
+
+    /**
+     * Replaces {@code bn1} or {@code bn2} (the norm layers, for {@code freezeBatchNorm} and diagnostics probes);
+     * the convolutions and the shortcut are run by type and cannot be replaced.
+     */
+    @Override
+    public Module replaceChild(String child, Module replacement) {
+        if (!child.equals("bn1") && !child.equals("bn2")) {
+            throw new IllegalArgumentException("Expected bn1 or bn2 (the replaceable children of BasicBlock), got '"
+                    + child + "'");
+        }
+        Module old = super.replaceChild(child, replacement);
+        if (child.equals("bn1")) {
+            bn1 = replacement;
+        } else {
+            bn2 = replacement;
+        }
+        return old;
     }
 
     @Override

@@ -3,9 +3,11 @@ package io.github.batchnorm4j.train;
 import io.github.batchnorm4j.data.DataLoader;
 import io.github.batchnorm4j.data.DataLocator;
 import io.github.batchnorm4j.data.DataSet;
+import io.github.batchnorm4j.diag.Diagnostics;
 import io.github.batchnorm4j.models.ModelFactory;
 import io.github.batchnorm4j.models.ModelSpec;
 import io.github.batchnorm4j.nn.Module;
+import io.github.batchnorm4j.nn.norm.FrozenBatchNorm;
 import io.github.batchnorm4j.optim.Adam;
 import io.github.batchnorm4j.optim.LrSchedule;
 import io.github.batchnorm4j.optim.NoDecay;
@@ -28,14 +30,17 @@ import java.util.SplittableRandom;
 public final class TrainingRun {
     private final RunConfig config;
     private final Module model;
+    private final NormVariantConfig variant;
     private final Optimizer optimizer;
     private final Trainer trainer;
     private final DataLoader test;
     private final Path out;
 
-    private TrainingRun(RunConfig config, DataLocator.Splits data, Path out, PrintStream progress, boolean terminal,
-                        int logEvery, long checkpointEvery) {
+    private TrainingRun(RunConfig config, NormVariantConfig variant, Path initFrom, boolean diagnostics,
+                        DataLocator.Splits data, Path out, PrintStream progress, boolean terminal, int logEvery,
+                        long checkpointEvery) throws IOException {
         this.config = config;
+        this.variant = variant;
         this.out = out;
         DataSet[] split = data.train().split(Math.min(config.validation(), data.train().size() - 1), config.seed());
         DataSet trainSet = split[0];
@@ -51,7 +56,16 @@ public final class TrainingRun {
         ModelSpec base = ModelSpec.of(config.model(), config.norm(), config.activation());
         ModelSpec spec = new ModelSpec(config.model(), config.norm(), config.activation(),
                 config.width() > 0 ? config.width() : base.width(), item, data.train().numClasses());
-        this.model = ModelFactory.build(spec, new SplittableRandom(config.seed()));
+        Module net = ModelFactory.build(spec, new SplittableRandom(config.seed()),
+                variant.batchNormFactory(config.norm()));
+        if (initFrom != null) {
+            StateDicts.load(net, initFrom); // fine-tuning starts from trained weights and statistics
+        }
+        if (variant.freezeBn()) {
+            // before the optimizer is made: frozen weight/bias are buffers, not parameters
+            net = FrozenBatchNorm.freezeBatchNorm(net);
+        }
+        this.model = net;
         Set<String> noDecay = config.noDecayNormBias() ? NoDecay.normAndBias(model) : Set.of();
         this.optimizer = switch (config.optimizer()) {
             case "sgd" -> new Sgd(model.namedParameters(), config.lr(), config.momentum(), 0, config.nesterov(),
@@ -72,14 +86,46 @@ public final class TrainingRun {
         Map<String, String> meta = new LinkedHashMap<>(config.toMetadata());
         meta.put("normalization.mean", Float.toString(ms[0]));
         meta.put("normalization.std", Float.toString(std));
+        meta.putAll(variant.toMetadata());
         this.trainer = new Trainer(model, optimizer, schedule, train, val,
                 new Trainer.Config(total, logEvery, checkpointEvery, out, progress, terminal, meta));
+        if (diagnostics) {
+            for (TrainerCallback cb : Diagnostics.defaults()) {
+                trainer.addCallback(cb);
+            }
+        }
     }
 
-    /** A fresh run writing into {@code out}. */
+    /** A fresh run writing into {@code out}: plain BatchNorm variant settings, diagnostics on. */
     public static TrainingRun create(RunConfig config, DataLocator.Splits data, Path out, PrintStream progress,
                                      boolean terminal, int logEvery, long checkpointEvery) {
-        return new TrainingRun(config, data, out, progress, terminal, logEvery, checkpointEvery);
+        try {
+            return create(config, NormVariantConfig.DEFAULT, null, true, data, out, progress, terminal, logEvery,
+                    checkpointEvery);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // unreachable: nothing is read without initFrom
+        }
+    }
+
+    /**
+     * A run with BatchNorm variant settings ({@code --norm brn|ghost}, {@code --freeze-bn}), optionally starting from
+     * the weights and buffers in {@code initFrom} (a {@code model.safetensors}, loaded strictly before freezing),
+     * and with the BatchNorm diagnostics ({@link Diagnostics#defaults()}) when {@code diagnostics}.
+     */
+    public static TrainingRun create(RunConfig config, NormVariantConfig variant, Path initFrom, boolean diagnostics,
+                                     DataLocator.Splits data, Path out, PrintStream progress, boolean terminal,
+                                     int logEvery, long checkpointEvery) throws IOException {
+        return new TrainingRun(config, variant, initFrom, diagnostics, data, out, progress, terminal, logEvery,
+                checkpointEvery);
+    }
+
+    /** The BatchNorm variant settings stored in {@code dir}'s checkpoint ({@link NormVariantConfig#DEFAULT} if none). */
+    public static NormVariantConfig storedVariant(Path dir) throws IOException {
+        return NormVariantConfig.fromMetadata(Checkpoint.metadata(dir.resolve(Checkpoint.FILE_NAME)));
+    }
+
+    public NormVariantConfig variant() {
+        return variant;
     }
 
     /** Reads the data for {@code config} ({@code --data}, BN4J_DATA, Debian's folder). */
