@@ -1,6 +1,7 @@
 package io.github.batchnorm4j.cli;
 
 import io.github.batchnorm4j.data.DataLocator;
+import io.github.batchnorm4j.diag.ActivationTracker;
 import io.github.batchnorm4j.kernel.WorkerPool;
 import io.github.batchnorm4j.train.NormVariantConfig;
 import io.github.batchnorm4j.train.RunConfig;
@@ -52,6 +53,19 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--init-from", description = "start from this model.safetensors (weights and buffers of the same"
             + " model, e.g. an earlier run's), for fine-tuning")
     Path initFrom;
+
+    @Option(names = "--track", split = ",", description = "layers (dotted names, e.g. 9 or 3.bn1) whose activations"
+            + " are recorded into activations.csv: input percentiles 15/50/85 of one unit, output and gradient"
+            + " mean/std")
+    List<String> track;
+
+    @Option(names = "--track-unit", defaultValue = "0", description = "unit (feature or channel) whose input"
+            + " percentiles --track records (default: ${DEFAULT-VALUE})")
+    int trackUnit;
+
+    @Option(names = "--track-every", defaultValue = "10", description = "record --track every N steps (default:"
+            + " ${DEFAULT-VALUE})")
+    long trackEvery;
 
     @Option(names = "--no-diagnostics", description = "do not print the BatchNorm diagnostics (small batches, BN"
             + " after ReLU, eval in train mode, invalid running statistics, momentum, zero-variance channels)")
@@ -196,6 +210,12 @@ public final class TrainCommand implements Callable<Integer> {
         // On --resume the checkpoint holds the weights: --init-from is only read for a fresh run.
         TrainingRun run = TrainingRun.create(config, variant, resume != null ? null : initFrom, !noDiagnostics, splits,
                 dir, noProgress ? null : System.err, terminal, logEvery, checkpointEvery);
+        ActivationTracker tracker = null;
+        if (track != null && !track.isEmpty()) {
+            tracker = new ActivationTracker(track, trackUnit, trackEvery);
+            tracker.checkLayers(run.model());
+            run.trainer().addCallback(tracker);
+        }
         if (resume != null) {
             run.resume();
             System.err.println("Resuming " + dir + " at step " + run.trainer().step());
@@ -211,6 +231,10 @@ public final class TrainCommand implements Callable<Integer> {
             System.err.println();
             System.err.println("bn4j train: " + e.getMessage());
             return 2;
+        } finally {
+            if (tracker != null) {
+                tracker.writeCsv(dir.resolve("activations.csv")); // also for a diverged run: it shows how
+            }
         }
         if (val != null) {
             System.out.printf(Locale.ROOT, "validation accuracy %.4f loss %.4f (%d items)%n", val.accuracy(),

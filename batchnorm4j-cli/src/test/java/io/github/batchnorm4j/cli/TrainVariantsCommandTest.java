@@ -63,6 +63,23 @@ class TrainVariantsCommandTest {
     }
 
     @Test
+    void trackWritesActivationPercentilesAndMoments() throws IOException {
+        Path d = data(Files.createDirectories(dir.resolve("d")));
+        Run r = run(args(d, "track", 6, "--activation", "sigmoid", "--track", "3,9", "--track-unit", "2",
+                "--track-every", "2"));
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = Files.readAllLines(dir.resolve("track").resolve("activations.csv"));
+        assertEquals("step,layer,metric,value", lines.get(0));
+        // 2 layers x 7 metrics x steps 0, 2, 4
+        assertEquals(1 + 2 * 7 * 3, lines.size());
+        assertTrue(lines.contains(lines.stream().filter(l -> l.startsWith("4,9,input_p85,")).findFirst().orElse("-")));
+        Run bad = run(args(d, "bad", 2, "--track", "3.weight"));
+        assertEquals(1, bad.code());
+        assertEquals("bn4j train: Expected a layer name of the model [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], got"
+                + " '3.weight'", bad.err().strip());
+    }
+
+    @Test
     void batchRenormRunStoresItsSchedules() throws IOException {
         Path d = data(Files.createDirectories(dir.resolve("d")));
         Run r = run(args(d, "brn", 6, "--norm", "brn", "--rmax", "2:1:4", "--dmax", "1.5"));

@@ -70,13 +70,7 @@ public final class ActivationTracker implements TrainerCallback {
         if (step % every != 0) {
             return;
         }
-        Map<String, Module> named = Probes.named(model);
-        for (String name : layers) {
-            if (!named.containsKey(name)) {
-                throw new IllegalArgumentException("Expected a layer name of the model " + named.keySet()
-                        + ", got '" + name + "'");
-            }
-        }
+        checkLayers(model);
         this.step = step;
         probes = Probes.install(model, (name, m) -> layers.contains(name), new Probe.Listener() {
             @Override
@@ -98,6 +92,17 @@ public final class ActivationTracker implements TrainerCallback {
                 add(name, "grad_std", ms[1]);
             }
         });
+    }
+
+    /** Throws when a tracked name is not a layer of {@code model} (also checked at each recorded step). */
+    public void checkLayers(Module model) {
+        Map<String, Module> named = Probes.named(model);
+        for (String name : layers) {
+            if (!named.containsKey(name)) {
+                throw new IllegalArgumentException("Expected a layer name of the model " + named.keySet()
+                        + ", got '" + name + "'");
+            }
+        }
     }
 
     @Override
