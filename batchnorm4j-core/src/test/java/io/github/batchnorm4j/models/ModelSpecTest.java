@@ -15,7 +15,7 @@ class ModelSpecTest {
                 () -> ModelSpec.of("vgg", "bn", "relu"));
         assertEquals("Expected model one of mlp|cnn|resnet, got vgg", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> ModelSpec.of("mlp", "batch", "relu"));
-        assertEquals("Expected norm one of bn|none|ln|gn, got batch", e.getMessage());
+        assertEquals("Expected norm one of bn|none|ln|gn|brn|ghost, got batch", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> ModelSpec.of("resnet", "bn", "sigmoid"));
         assertEquals("Expected activation relu for resnet (its blocks use ReLU), got sigmoid", e.getMessage());
         e = assertThrows(IllegalArgumentException.class,

@@ -63,6 +63,10 @@ class VariantModelsTest {
         ModelSpec ghost = new ModelSpec("mlp", "ghost", "sigmoid", 4, new int[] {1, 8, 8}, 10);
         assertEquals(3, all(ModelFactory.build(brn, new SplittableRandom(1)), BatchRenorm.class).size());
         assertEquals(3, all(ModelFactory.build(ghost, new SplittableRandom(1)), GhostBatchNorm.class).size());
+        ModelSpec resnet = new ModelSpec("resnet", "brn", "relu", 4, new int[] {1, 8, 8}, 10);
+        assertEquals(9, all(ModelFactory.build(resnet, new SplittableRandom(1)), BatchRenorm.class).size());
+        ModelSpec cnn = new ModelSpec("cnn", "ghost", "relu", 4, new int[] {1, 8, 8}, 10);
+        assertEquals(4, all(ModelFactory.build(cnn, new SplittableRandom(1)), GhostBatchNorm.class).size());
     }
 
     @Test
