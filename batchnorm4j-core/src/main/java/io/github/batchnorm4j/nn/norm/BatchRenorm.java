@@ -1,9 +1,10 @@
 package io.github.batchnorm4j.nn.norm;
 
 import io.github.batchnorm4j.functional.Functional;
+import io.github.batchnorm4j.functional.NormGradients;
+import io.github.batchnorm4j.functional.NormResult;
+import io.github.batchnorm4j.functional.NormSaved;
 import io.github.batchnorm4j.kernel.Kernels;
-import io.github.batchnorm4j.kernel.NormGeometry;
-import io.github.batchnorm4j.kernel.NormKernels;
 import io.github.batchnorm4j.tensor.Tensor;
 
 /**
@@ -32,9 +33,7 @@ public class BatchRenorm extends BatchNorm {
     private final RenormSchedule dmax;
     // What the last training forward used; backward reads them (null after an eval forward).
     private Tensor lastInput;
-    private NormGeometry lastGeometry;
-    private double[] lastMean;
-    private double[] lastInvStd;
+    private NormSaved lastSaved;
     private double[] lastR;
     private double[] lastD;
     private double lastRmax = Double.NaN;
@@ -77,47 +76,46 @@ public class BatchRenorm extends BatchNorm {
         }
         Functional.checkRank(x, 2, 5, "[N, C, ...]");
         checkChannels(x, numFeatures());
-        int n = x.dim(0), c = x.dim(1);
-        BnGeometry.checkTrainable(x, n);
-        NormGeometry g = BnGeometry.of(x, n);
-        NormKernels kern = Kernels.norm();
-        double[] mean = new double[c];
-        double[] m2 = new double[c];
-        kern.stats(x.data(), 0, g, mean, m2);
+        int c = x.dim(1);
         long step = numBatchesTracked();
         double rm = rmax.at(step), dm = dmax.at(step);
-        float[] runMean = runningMean().data();
-        float[] runVar = runningVar().data();
-        double count = g.count();
         double eps = options().eps();
-        double[] invStd = new double[c];
+        // r and d compare with the running statistics before this step's update.
+        float[] oldMean = runningMean().data().clone();
+        float[] oldVar = runningVar().data().clone();
+        Double mom = options().momentum();
+        double factor = mom == null ? 1.0 / (step + 1) : mom;
+        // BatchNorm's own training forward: batch statistics, running update and the r = 1, d = 0 output, through
+        // exactly the code BatchNorm runs, so that rmax = 1, dmax = 0 is BatchNorm bit for bit.
+        NormResult bn = Functional.batchNorm(x, runningMean(), runningVar(), weightValue(), biasValue(), true, factor,
+                eps);
+        setNumBatchesTracked(step + 1);
+        double[] mean = bn.saved().mean();
+        double[] invStd = bn.saved().invStd();
         double[] r = new double[c];
         double[] d = new double[c];
         double[] effMean = new double[c];
         double[] effInvStd = new double[c];
+        boolean identity = true;
         for (int ch = 0; ch < c; ch++) {
-            double sigmaB = Math.sqrt(m2[ch] / count + eps);
-            invStd[ch] = 1.0 / sigmaB; // the same expression as BatchNorm's, so r = 1, d = 0 reproduces it exactly
-            double sigma = Math.sqrt((double) runVar[ch] + eps);
+            double sigmaB = 1.0 / invStd[ch];
+            double sigma = Math.sqrt((double) oldVar[ch] + eps);
             r[ch] = clip(sigmaB / sigma, 1.0 / rm, rm);
-            d[ch] = clip((mean[ch] - runMean[ch]) / sigma, -dm, dm);
+            d[ch] = clip((mean[ch] - oldMean[ch]) / sigma, -dm, dm);
+            identity &= r[ch] == 1 && d[ch] == 0;
             // (x - mu_B) * invStd * r + d  ==  (x - (mu_B - d * sigma_B / r)) * (invStd * r)
             effMean[ch] = mean[ch] - d[ch] * sigmaB / r[ch];
             effInvStd[ch] = invStd[ch] * r[ch];
         }
-        Tensor y = x.zerosLike();
-        Tensor w = weightValue();
-        Tensor b = biasValue();
-        kern.normalize(x.data(), 0, y.data(), 0, g, effMean, effInvStd, w == null ? null : w.data(),
-                b == null ? null : b.data());
-        Double mom = options().momentum();
-        double factor = mom == null ? 1.0 / (step + 1) : mom;
-        BnGeometry.updateRunning(mean, m2, count, runMean, runVar, factor);
-        setNumBatchesTracked(step + 1);
+        Tensor y = bn.output();
+        if (!identity) {
+            Tensor w = weightValue();
+            Tensor b = biasValue();
+            Kernels.norm().normalize(x.data(), 0, y.data(), 0, BnGeometry.of(x, x.dim(0)), effMean, effInvStd,
+                    w == null ? null : w.data(), b == null ? null : b.data());
+        }
         lastInput = x;
-        lastGeometry = g;
-        lastMean = mean;
-        lastInvStd = invStd;
+        lastSaved = bn.saved();
         lastR = r;
         lastD = d;
         lastRmax = rm;
@@ -134,42 +132,28 @@ public class BatchRenorm extends BatchNorm {
         if (lastInput == null) {
             return super.backward(gradOutput); // eval forward: BatchNorm with running statistics
         }
-        Tensor x = lastInput;
-        if (!java.util.Arrays.equals(x.shape(), gradOutput.shape())) {
-            throw new IllegalArgumentException("Expected gradient of shape " + x.shapeString() + ", got "
-                    + gradOutput.shapeString());
-        }
-        Tensor dy = gradOutput.to(x.format());
-        NormGeometry g = lastGeometry;
-        int c = g.k();
+        int c = lastR.length;
         Tensor w = weightValue();
-        // With r and d constant, y = (gamma * r) * xhat_B + (gamma * d + beta): BatchNorm's backward with gamma * r.
+        // With r and d constant, y = (gamma * r) * xhat_B + (gamma * d + beta): BatchNorm's backward with gamma * r
+        // (through BatchNorm's own backward code), whose affine gradients are sum(dy * xhat_B) and sum(dy).
         float[] gammaR = new float[c];
         for (int ch = 0; ch < c; ch++) {
             gammaR[ch] = (float) ((w == null ? 1.0 : w.data()[ch]) * lastR[ch]);
         }
         boolean affine = weight() != null;
-        double[] sumDxhat = new double[c];
-        double[] sumDxhatXhat = new double[c];
-        double[] dgB = affine ? new double[c] : null; // sum(dy * xhat_B)
-        double[] db = affine ? new double[c] : null;
-        NormKernels kern = Kernels.norm();
-        kern.backwardReduce(dy.data(), 0, x.data(), 0, g, lastMean, lastInvStd, gammaR, sumDxhat, sumDxhatXhat,
-                dgB, db);
-        Tensor dx = x.zerosLike();
-        kern.backwardElementwise(dy.data(), 0, x.data(), 0, g, lastMean, lastInvStd, gammaR, sumDxhat, sumDxhatXhat,
-                g.count(), true, dx.data(), 0);
+        NormGradients g = Functional.normBackward(lastSaved, lastInput, gradOutput, Tensor.of(gammaR, c), affine);
         if (affine) {
-            float[] dGamma = new float[c];
-            float[] dBeta = new float[c];
+            float[] dGamma = g.weight().data();
+            float[] dBeta = g.bias().data();
             for (int ch = 0; ch < c; ch++) {
-                dGamma[ch] = (float) (lastR[ch] * dgB[ch] + lastD[ch] * db[ch]);
-                dBeta[ch] = (float) db[ch];
+                if (lastR[ch] != 1 || lastD[ch] != 0) {
+                    dGamma[ch] = (float) (lastR[ch] * dGamma[ch] + lastD[ch] * (double) dBeta[ch]);
+                }
             }
-            weight().accumulate(Tensor.of(dGamma, c));
-            bias().accumulate(Tensor.of(dBeta, c));
+            weight().accumulate(g.weight());
+            bias().accumulate(g.bias());
         }
-        return dx;
+        return g.input();
     }
 
     public RenormSchedule rmaxSchedule() {

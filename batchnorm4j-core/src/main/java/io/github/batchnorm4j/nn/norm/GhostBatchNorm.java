@@ -1,9 +1,9 @@
 package io.github.batchnorm4j.nn.norm;
 
 import io.github.batchnorm4j.functional.Functional;
-import io.github.batchnorm4j.kernel.Kernels;
-import io.github.batchnorm4j.kernel.NormGeometry;
-import io.github.batchnorm4j.kernel.NormKernels;
+import io.github.batchnorm4j.functional.NormGradients;
+import io.github.batchnorm4j.functional.NormResult;
+import io.github.batchnorm4j.functional.NormSaved;
 import io.github.batchnorm4j.tensor.Tensor;
 
 /**
@@ -24,9 +24,8 @@ import io.github.batchnorm4j.tensor.Tensor;
 public class GhostBatchNorm extends BatchNorm {
     private final int ghostBatchSize;
     private Tensor lastInput;
-    private NormGeometry[] lastGeometry;
-    private double[][] lastMean;
-    private double[][] lastInvStd;
+    private Tensor[] lastSlices;
+    private NormSaved[] lastSaved;
 
     public GhostBatchNorm(int numFeatures, int ghostBatchSize) {
         this(numFeatures, ghostBatchSize, NormOptions.BATCH_NORM);
@@ -57,56 +56,65 @@ public class GhostBatchNorm extends BatchNorm {
         }
         Functional.checkRank(x, 2, 5, "[N, C, ...]");
         checkChannels(x, numFeatures());
-        int n = x.dim(0), c = x.dim(1);
+        int n = x.dim(0);
         int v = virtualBatches(n);
         int lastSize = n - (v - 1) * ghostBatchSize;
+        // Checked before the first virtual batch updates anything: a rejected batch changes no state.
         if (n > 0 && (long) lastSize * x.spatialSize() == 1) {
             throw new IllegalArgumentException("Expected more than 1 value per channel in every virtual batch when "
                     + "training, got a last virtual batch of 1 sample (batch " + n + ", ghost_batch_size "
                     + ghostBatchSize + ") for input size " + x.shapeString());
         }
         boolean update = isTraining() && options().trackRunningStats();
-        NormKernels kern = Kernels.norm();
+        Tensor rm = update ? runningMean() : null;
+        Tensor rv = update ? runningVar() : null;
         Tensor y = x.zerosLike();
-        Tensor w = weightValue();
-        Tensor b = biasValue();
-        float[] gamma = w == null ? null : w.data();
-        float[] beta = b == null ? null : b.data();
-        double eps = options().eps();
-        NormGeometry[] geoms = new NormGeometry[v];
-        double[][] means = new double[v][];
-        double[][] invStds = new double[v][];
+        Tensor[] slices = new Tensor[v];
+        NormSaved[] saved = new NormSaved[v];
         for (int j = 0; j < v; j++) {
-            int start = j * ghostBatchSize;
-            int size = Math.min(ghostBatchSize, n - start);
-            NormGeometry g = BnGeometry.of(x, size);
-            int off = BnGeometry.sampleOffset(x, start);
-            double[] mean = new double[c];
-            double[] m2 = new double[c];
-            double[] invStd = new double[c];
-            kern.stats(x.data(), off, g, mean, m2);
-            double count = g.count();
-            for (int ch = 0; ch < c; ch++) {
-                invStd[ch] = 1.0 / Math.sqrt(m2[ch] / count + eps);
-            }
+            // Each virtual batch runs BatchNorm's own training forward on a copy of its samples, so that the
+            // sequential-BatchNorm semantics hold bit for bit whatever the kernels do inside.
+            Tensor xs = slice(x, j);
+            double factor = 0;
             if (update) {
                 Double mom = options().momentum();
-                double factor = mom == null ? 1.0 / (numBatchesTracked() + 1) : mom;
-                BnGeometry.updateRunning(mean, m2, count, runningMean().data(), runningVar().data(), factor);
+                factor = mom == null ? 1.0 / (numBatchesTracked() + 1) : mom;
+            }
+            NormResult r = Functional.batchNorm(xs, rm, rv, weightValue(), biasValue(), true, factor,
+                    options().eps());
+            if (update) {
                 setNumBatchesTracked(numBatchesTracked() + 1);
             }
-            kern.normalize(x.data(), off, y.data(), off, g, mean, invStd, gamma, beta);
-            geoms[j] = g;
-            means[j] = mean;
-            invStds[j] = invStd;
+            System.arraycopy(r.output().data(), 0, y.data(), offset(x, j), xs.numel());
+            slices[j] = xs;
+            saved[j] = r.saved();
         }
         lastInput = x;
-        lastGeometry = geoms;
-        lastMean = means;
-        lastInvStd = invStds;
+        lastSlices = slices;
+        lastSaved = saved;
         return y;
     }
 
+    /** Samples {@code [j * K, min((j + 1) * K, N))} of x, copied (whole samples are contiguous in both formats). */
+    private Tensor slice(Tensor x, int j) {
+        int n = x.dim(0);
+        int from = j * ghostBatchSize;
+        int size = Math.min(ghostBatchSize, n - from);
+        int per = n == 0 ? 0 : x.numel() / n;
+        int[] shape = x.shape();
+        shape[0] = size;
+        float[] data = java.util.Arrays.copyOfRange(x.data(), from * per, (from + size) * per);
+        return Tensor.wrap(data, x.format(), shape);
+    }
+
+    private int offset(Tensor x, int j) {
+        return j * ghostBatchSize * (x.numel() / x.dim(0));
+    }
+
+    /**
+     * The concatenation of BatchNorm's input gradients of the virtual batches; the affine gradients are added
+     * once per virtual batch, as consecutive BatchNorm backwards would add them.
+     */
     @Override
     public Tensor backward(Tensor gradOutput) {
         if (lastInput == null) {
@@ -118,33 +126,16 @@ public class GhostBatchNorm extends BatchNorm {
                     + gradOutput.shapeString());
         }
         Tensor dy = gradOutput.to(x.format());
-        int c = x.dim(1);
-        Tensor w = weightValue();
-        float[] gamma = w == null ? null : w.data();
-        boolean affine = weight() != null;
-        double[] dg = affine ? new double[c] : null; // the kernels add into these, across virtual batches
-        double[] db = affine ? new double[c] : null;
-        double[] sumDxhat = new double[c];
-        double[] sumDxhatXhat = new double[c];
         Tensor dx = x.zerosLike();
-        NormKernels kern = Kernels.norm();
-        for (int j = 0; j < lastGeometry.length; j++) {
-            NormGeometry g = lastGeometry[j];
-            int off = BnGeometry.sampleOffset(x, j * ghostBatchSize);
-            kern.backwardReduce(dy.data(), off, x.data(), off, g, lastMean[j], lastInvStd[j], gamma, sumDxhat,
-                    sumDxhatXhat, dg, db);
-            kern.backwardElementwise(dy.data(), off, x.data(), off, g, lastMean[j], lastInvStd[j], gamma, sumDxhat,
-                    sumDxhatXhat, g.count(), true, dx.data(), off);
-        }
-        if (affine) {
-            float[] dGamma = new float[c];
-            float[] dBeta = new float[c];
-            for (int ch = 0; ch < c; ch++) {
-                dGamma[ch] = (float) dg[ch];
-                dBeta[ch] = (float) db[ch];
+        boolean affine = weight() != null;
+        for (int j = 0; j < lastSlices.length; j++) {
+            NormGradients g = Functional.normBackward(lastSaved[j], lastSlices[j], slice(dy, j), weightValue(),
+                    affine);
+            System.arraycopy(g.input().data(), 0, dx.data(), offset(x, j), lastSlices[j].numel());
+            if (affine) {
+                weight().accumulate(g.weight());
+                bias().accumulate(g.bias());
             }
-            weight().accumulate(Tensor.of(dGamma, c));
-            bias().accumulate(Tensor.of(dBeta, c));
         }
         return dx;
     }
