@@ -93,6 +93,6 @@ class FrozenBatchNormTest {
                 + " track_running_stats=false", e.getMessage());
         assertSame(plain, model.children().get("0"));
         e = assertThrows(IllegalArgumentException.class, () -> new FrozenBatchNorm(3, 0));
-        assertEquals("Expected eps > 0, got eps=0.0", e.getMessage());
+        assertEquals("Expected a finite eps > 0, got eps=0.0", e.getMessage());
     }
 }
