@@ -1,0 +1,75 @@
+package io.github.batchnorm4j.dist.mpi;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real multi-process runs under Open MPI's mpirun (ranks oversubscribed on the CI machine's cores). Skipped only
+ * when {@code mpirun} is not installed; CI installs openmpi-bin, so there they run.
+ */
+class MpiCommunicatorTest {
+    private static final long BOUND_S = 120;
+
+    @BeforeAll
+    static void needsMpirun() {
+        assumeTrue(MpiJob.mpirun() != null, "mpirun not found on PATH: install Open MPI (apt-get install"
+                + " openmpi-bin) to run the MPI tests");
+    }
+
+    private static void assertAllOk(MpiJob.Result r, int ranks) {
+        assertEquals(0, r.exitCode(), r.output());
+        for (int i = 0; i < ranks; i++) {
+            assertTrue(r.output().contains("OK rank " + i + "\n"), "rank " + i + " did not finish:\n" + r.output());
+        }
+    }
+
+    @Test
+    void collectivesOnTwoAndThreeRanks() throws Exception {
+        assertAllOk(MpiJob.run(2, BOUND_S, null, "collectives"), 2);
+        assertAllOk(MpiJob.run(3, BOUND_S, null, "collectives"), 3);
+    }
+
+    @Test
+    void syncBatchNormEqualsSingleProcessBatchNorm() throws Exception {
+        assertAllOk(MpiJob.run(2, BOUND_S, null, "syncbn", "32,32"), 2);
+        assertAllOk(MpiJob.run(2, BOUND_S, null, "syncbn", "20,44"), 2);
+        assertAllOk(MpiJob.run(3, BOUND_S, null, "syncbn", "0,30,34"), 3);
+    }
+
+    @Test
+    void aKilledRankMakesTheOthersExitNonZeroWithin30sNamingIt() throws Exception {
+        AtomicLong victim = new AtomicLong();
+        AtomicLong killedAt = new AtomicLong();
+        Pattern ready = Pattern.compile("READY rank 1 pid (\\d+)");
+        MpiJob.Result r = MpiJob.run(3, BOUND_S, line -> {
+            Matcher m = ready.matcher(line);
+            if (m.find()) {
+                long pid = Long.parseLong(m.group(1));
+                victim.set(pid);
+                killedAt.set(System.nanoTime());
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly); // SIGKILL
+            }
+        }, "wait-for-kill");
+        assertNotEquals(0, victim.get(), "rank 1 never became ready:\n" + r.output());
+        double afterKill = (System.nanoTime() - killedAt.get()) / 1e9;
+        assertNotEquals(-1, r.exitCode(), "the job hung after rank 1 was killed:\n" + r.output());
+        assertNotEquals(0, r.exitCode(), r.output());
+        assertTrue(afterKill < 30, "the job took " + afterKill + " s to end after the kill:\n" + r.output());
+        // Each survivor names the lost rank (watchdog), or mpirun does when it terminated them first.
+        String lost = "lost rank 1 (pid " + victim.get() + " on host ";
+        for (int survivor : new int[] {0, 2}) {
+            boolean named = r.output().contains("bn4j: rank " + survivor + "/3: lost rank 1 (pid " + victim.get())
+                    || r.output().contains("bn4j: rank " + survivor + "/3: stopping before MPI_Finalize");
+            assertTrue(named, "rank " + survivor + " said nothing about the lost rank:\n" + r.output());
+        }
+        assertTrue(r.output().contains(lost) || r.output().contains("process rank 1 with PID"), r.output());
+    }
+}
