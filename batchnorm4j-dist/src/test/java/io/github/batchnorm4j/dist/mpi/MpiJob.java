@@ -56,7 +56,7 @@ final class MpiJob {
                 "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
                 "-cp", classPath(MpiScenarios.class, MpiCommunicator.class,
-                        io.github.batchnorm4j.tensor.Tensor.class),
+                        io.github.batchnorm4j.tensor.Tensor.class, io.github.batchnorm4j.dist.TinyTraining.class),
                 MpiScenarios.class.getName()));
         cmd.addAll(List.of(scenario));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);

@@ -1,6 +1,8 @@
 package io.github.batchnorm4j.dist.mpi;
 
 import io.github.batchnorm4j.dist.Communicator;
+import io.github.batchnorm4j.dist.LocalCommunicator;
+import io.github.batchnorm4j.dist.TinyTraining;
 import io.github.batchnorm4j.nn.norm.BatchNorm;
 import io.github.batchnorm4j.nn.norm.SyncBatchNorm;
 import io.github.batchnorm4j.tensor.Tensor;
@@ -20,11 +22,19 @@ public final class MpiScenarios {
     public static void main(String[] args) throws Exception {
         MpiCommunicator comm = MpiCommunicator.world(Duration.ofSeconds(60));
         try {
-            switch (args[0]) {
-                case "collectives" -> collectives(comm);
-                case "syncbn" -> syncBn(comm, Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray());
-                case "wait-for-kill" -> waitForKill(comm);
-                default -> throw new IllegalArgumentException("Expected a scenario, got " + args[0]);
+            // Several scenarios per launch keep the number of (slow to start) MPI jobs small.
+            for (String scenario : args) {
+                String[] a = scenario.split(":");
+                switch (a[0]) {
+                    case "collectives" -> collectives(comm);
+                    case "syncbn" -> syncBn(comm, Arrays.stream(a[1].split(",")).mapToInt(Integer::parseInt)
+                            .toArray());
+                    case "train" -> train(comm, Integer.parseInt(a[1]), Integer.parseInt(a[2]));
+                    case "wait-for-kill" -> waitForKill(comm);
+                    default -> throw new IllegalArgumentException("Expected a scenario, got " + scenario);
+                }
+                comm.barrier();
+                System.out.println("PASS rank " + comm.rank() + " " + scenario);
             }
         } catch (Throwable t) {
             t.printStackTrace();
@@ -137,6 +147,18 @@ public final class MpiScenarios {
             v[i] = (float) (rng.nextGaussian() * 1.5 - 0.3);
         }
         return v;
+    }
+
+    /**
+     * 10 SGD steps of {@link TinyTraining} on this group with per-rank batch {@code b} must equal 10 steps of one
+     * process with batch {@code N*b} (computed here too), within 1e-5 for every weight and buffer.
+     */
+    private static void train(Communicator c, int n, int b) {
+        float[] single = TinyTraining.train(LocalCommunicator.INSTANCE, n, b * c.size(), 10, true);
+        float[] mine = TinyTraining.train(c, n, b, 10, true);
+        double d = TinyTraining.maxDiff(single, mine);
+        System.out.println("rank " + c.rank() + ": max |w_dist - w_single| after 10 steps = " + d);
+        require(d <= 1e-5, "weights differ from the single-process run by " + d);
     }
 
     /** Runs collectives until killed from outside; prints this rank's pid for the test to kill. */
