@@ -3,9 +3,13 @@ package io.github.batchnorm4j.train;
 import io.github.batchnorm4j.data.DataLoader;
 import io.github.batchnorm4j.data.DataLocator;
 import io.github.batchnorm4j.data.DataSet;
+import io.github.batchnorm4j.dist.Communicator;
+import io.github.batchnorm4j.dist.DataParallel;
+import io.github.batchnorm4j.dist.LocalCommunicator;
 import io.github.batchnorm4j.models.ModelFactory;
 import io.github.batchnorm4j.models.ModelSpec;
 import io.github.batchnorm4j.nn.Module;
+import io.github.batchnorm4j.nn.norm.SyncBatchNorm;
 import io.github.batchnorm4j.optim.Adam;
 import io.github.batchnorm4j.optim.LrSchedule;
 import io.github.batchnorm4j.optim.NoDecay;
@@ -32,17 +36,22 @@ public final class TrainingRun {
     private final Trainer trainer;
     private final DataLoader test;
     private final Path out;
+    private final Communicator comm;
+    private final DataParallel parallel;
 
     private TrainingRun(RunConfig config, DataLocator.Splits data, Path out, PrintStream progress, boolean terminal,
-                        int logEvery, long checkpointEvery) {
+                        int logEvery, long checkpointEvery, Communicator comm, boolean syncBn) {
         this.config = config;
         this.out = out;
+        this.comm = comm;
+        int ranks = comm.size();
         DataSet[] split = data.train().split(Math.min(config.validation(), data.train().size() - 1), config.seed());
         DataSet trainSet = split[0];
         float[] ms = trainSet.meanStd();
         float std = ms[1] > 0 ? ms[1] : 1f;
-        DataLoader train = new DataLoader(trainSet, config.batchSize(), true, config.dropLast(), config.seed(), ms[0],
-                std);
+        // With N ranks the loader serves global batches of N x batch; each rank trains on its slice of them.
+        DataLoader train = new DataLoader(trainSet, config.batchSize() * ranks, true, config.dropLast(), config.seed(),
+                ms[0], std);
         DataLoader val = split[1].size() == 0 ? null
                 : new DataLoader(split[1], 500, false, false, 0, ms[0], std);
         this.test = data.test() == null || data.test().size() == 0 ? null
@@ -52,6 +61,9 @@ public final class TrainingRun {
         ModelSpec spec = new ModelSpec(config.model(), config.norm(), config.activation(),
                 config.width() > 0 ? config.width() : base.width(), item, data.train().numClasses());
         this.model = ModelFactory.build(spec, new SplittableRandom(config.seed()));
+        if (ranks > 1 && syncBn) {
+            SyncBatchNorm.convert(model, comm);
+        }
         Set<String> noDecay = config.noDecayNormBias() ? NoDecay.normAndBias(model) : Set.of();
         this.optimizer = switch (config.optimizer()) {
             case "sgd" -> new Sgd(model.namedParameters(), config.lr(), config.momentum(), 0, config.nesterov(),
@@ -72,14 +84,38 @@ public final class TrainingRun {
         Map<String, String> meta = new LinkedHashMap<>(config.toMetadata());
         meta.put("normalization.mean", Float.toString(ms[0]));
         meta.put("normalization.std", Float.toString(std));
-        this.trainer = new Trainer(model, optimizer, schedule, train, val,
-                new Trainer.Config(total, logEvery, checkpointEvery, out, progress, terminal, meta));
+        if (ranks > 1) {
+            meta.put("distributed.ranks", Integer.toString(ranks));
+            meta.put("distributed.sync_bn", Boolean.toString(syncBn));
+        }
+        boolean root = comm.rank() == 0;
+        this.trainer = new Trainer(model, optimizer, schedule, train, val, new Trainer.Config(total, logEvery,
+                checkpointEvery, root ? out : null, root ? progress : null, terminal, meta));
+        if (ranks > 1) {
+            parallel = new DataParallel(model, comm);
+            parallel.broadcastInitialState();
+            trainer.distributed(parallel, config.batchSize(), config.dropLast());
+        } else {
+            parallel = null;
+        }
     }
 
     /** A fresh run writing into {@code out}. */
     public static TrainingRun create(RunConfig config, DataLocator.Splits data, Path out, PrintStream progress,
                                      boolean terminal, int logEvery, long checkpointEvery) {
-        return new TrainingRun(config, data, out, progress, terminal, logEvery, checkpointEvery);
+        return new TrainingRun(config, data, out, progress, terminal, logEvery, checkpointEvery,
+                LocalCommunicator.INSTANCE, false);
+    }
+
+    /**
+     * A fresh run as one rank of {@code comm}'s group (data-parallel; see {@link Trainer#distributed}):
+     * {@code config.batchSize()} is the per-rank batch; BatchNorm layers become SyncBatchNorm when {@code syncBn};
+     * rank 0's initial state is broadcast; only rank 0 writes {@code out} and progress.
+     */
+    public static TrainingRun create(RunConfig config, DataLocator.Splits data, Path out, PrintStream progress,
+                                     boolean terminal, int logEvery, long checkpointEvery, Communicator comm,
+                                     boolean syncBn) {
+        return new TrainingRun(config, data, out, progress, terminal, logEvery, checkpointEvery, comm, syncBn);
     }
 
     /** Reads the data for {@code config} ({@code --data}, BN4J_DATA, Debian's folder). */
@@ -99,6 +135,9 @@ public final class TrainingRun {
     /** Restores the checkpoint in {@code out} into this run. */
     public TrainingRun resume() throws IOException {
         trainer.resume(out.resolve(Checkpoint.FILE_NAME));
+        if (parallel != null) {
+            parallel.broadcastInitialState(); // every rank read the checkpoint; make sure they agree exactly
+        }
         return this;
     }
 
@@ -124,7 +163,7 @@ public final class TrainingRun {
             return null;
         }
         Trainer.Evaluation e = trainer.evaluate(test);
-        if (out != null) {
+        if (out != null && comm.rank() == 0) {
             try (MetricsWriter w = MetricsWriter.open(out.resolve("metrics.jsonl"), Long.MAX_VALUE)) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("event", "test");
