@@ -46,7 +46,7 @@ public final class SyncBenchCommand implements Callable<Integer> {
     @Option(names = "--size", defaultValue = "8", description = "Height = width (default ${DEFAULT-VALUE}).")
     int size;
 
-    @Option(names = "--warmup", defaultValue = "30", description = "Untimed steps (default ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "100", description = "Untimed steps (default ${DEFAULT-VALUE}).")
     int warmup;
 
     @Option(names = "--steps", defaultValue = "200", description = "Timed steps (default ${DEFAULT-VALUE}).")
