@@ -65,7 +65,7 @@ public final class Gemm {
         for (int r = 0; r < rows; r++) {
             if (bRows[r] < 0 || (long) bRows[r] + len > b.length) {
                 throw new IllegalArgumentException("Expected row " + r + " of B (start " + bRows[r] + ", length "
-                        + len + ") inside an array of " + b.length + " values, got one past its end");
+                        + len + ") within an array of " + b.length + " values, got end " + ((long) bRows[r] + len));
             }
         }
         run(transA, transB, m, n, k, alpha, a, aOff, lda, b, 0, 0, bRows, beta, c, cOff, ldc);
