@@ -70,16 +70,19 @@ public class BatchNorm extends NormLayer {
         // Running buffers are passed when they are used or updated; eval without tracking uses batch stats only.
         Tensor rm = options.trackRunningStats() ? runningMean : null;
         Tensor rv = options.trackRunningStats() ? runningVar : null;
-        Tensor y;
         if (sync != null && isTraining()) {
-            y = sync.forward(x, rm, rv, weightValue(), biasValue(), update, factor, options.eps());
-        } else {
-            if (sync != null) {
-                sync.forget();
+            // SyncBatchNorm: statistics of the global batch over the communicator group.
+            Tensor ys = sync.forward(x, rm, rv, weightValue(), biasValue(), update, factor, options.eps());
+            if (update) {
+                numBatchesTracked.increment();
             }
-            y = remember(x, Functional.batchNorm(x, rm, rv, weightValue(), biasValue(), batchStats, factor,
-                    options.eps()));
+            return ys;
         }
+        if (sync != null) {
+            sync.forget();
+        }
+        Tensor y = remember(x, Functional.batchNorm(x, rm, rv, weightValue(), biasValue(), batchStats, factor,
+                options.eps()));
         if (update) {
             numBatchesTracked.increment(); // only after a successful forward: a rejected batch changes nothing
         }
