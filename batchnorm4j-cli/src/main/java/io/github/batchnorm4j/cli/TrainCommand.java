@@ -217,10 +217,11 @@ public final class TrainCommand implements Callable<Integer> {
                     noSyncBn ? "per-rank BatchNorm statistics" : "SyncBatchNorm");
         }
         if (root()) {
-            System.err.printf(Locale.ROOT, "Training %s/%s/%s with %s (lr %s) on %s: %d training items, batch %d, %d steps,"
-                            + " %d threads%n", config.model(), config.norm(), config.activation(), config.optimizer(),
-                    config.lr(), splits.dir(), splits.train().size() - Math.min(config.validation(),
-                            splits.train().size() - 1), config.batchSize(), run.trainer().totalSteps(), WorkerPool.threads());
+            int items = splits.train().size() - Math.min(config.validation(), splits.train().size() - 1);
+            System.err.printf(Locale.ROOT, "Training %s/%s/%s with %s (lr %s) on %s: %d training items, batch %d,"
+                            + " %d steps, %d threads%n", config.model(), config.norm(), config.activation(),
+                    config.optimizer(), config.lr(), splits.dir(), items, config.batchSize(),
+                    run.trainer().totalSteps(), WorkerPool.threads());
         }
         Trainer.Evaluation val;
         try {
