@@ -109,8 +109,8 @@ final class PeerWatchdog {
             String op = inFlight;
             long waited = System.nanoTime() - inFlightSince;
             if (op != null && waited > stallNanos) {
-                fail("no progress for " + TimeUnit.NANOSECONDS.toSeconds(waited) + " s in " + op
-                        + "; a rank on another host may be lost: " + remoteRanks());
+                fail("no progress for " + TimeUnit.NANOSECONDS.toSeconds(waited) + " s in " + op + "; "
+                        + remoteRanks());
             }
         }
     }
@@ -169,7 +169,9 @@ final class PeerWatchdog {
                 remote.add(r);
             }
         }
-        return remote.isEmpty() ? "none (all ranks are on this host and alive)" : "ranks " + remote;
+        return remote.isEmpty() ? "the other ranks are alive on this host but did not join (busy for longer than the"
+                + " timeout, or calling a different collective)"
+                : "ranks on other hosts, which are not watched from here, may be lost: " + remote;
     }
 
     private static String displayHost(String key) {

@@ -81,4 +81,15 @@ class MpiCommunicatorTest {
         }
         assertTrue(r.output().contains(lost) || r.output().contains("process rank 1 with PID"), r.output());
     }
+
+    @Test
+    void aRankThatNeverJoinsIsBoundedByTheStallTimeout() throws Exception {
+        MpiJob.Result r = MpiJob.run(2, BOUND_S, java.util.Map.of("BN4J_TEST_STALL_SECONDS", "3"), null, "stall");
+        assertNotEquals(-1, r.exitCode(), "the job hung:\n" + r.output());
+        assertNotEquals(0, r.exitCode(), r.output());
+        assertTrue(r.seconds() < 30, "took " + r.seconds() + " s:\n" + r.output());
+        assertTrue(r.output().contains("bn4j: rank 0/2: no progress for 3 s in MPI_Allreduce; the other ranks are"
+                + " alive on this host but did not join (busy for longer than the timeout, or calling a different"
+                + " collective); exiting with status 70"), r.output());
+    }
 }

@@ -50,6 +50,12 @@ final class MpiJob {
      */
     static Result run(int ranks, long timeoutSeconds, Consumer<String> onLine, String... scenario)
             throws IOException, InterruptedException {
+        return run(ranks, timeoutSeconds, java.util.Map.of(), onLine, scenario);
+    }
+
+    /** As above, with extra environment variables for the ranks. */
+    static Result run(int ranks, long timeoutSeconds, java.util.Map<String, String> env, Consumer<String> onLine,
+                      String... scenario) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(mpirun().toString(), "--oversubscribe", "--allow-run-as-root",
                 "-np", Integer.toString(ranks),
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -64,6 +70,7 @@ final class MpiJob {
         pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
         // Containers often forbid the cross-process memory attach that vader's single-copy mode uses.
         pb.environment().put("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+        pb.environment().putAll(env);
         long start = System.nanoTime();
         Process p = pb.start();
         StringBuilder out = new StringBuilder();

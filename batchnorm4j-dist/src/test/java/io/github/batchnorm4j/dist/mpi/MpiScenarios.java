@@ -20,7 +20,8 @@ public final class MpiScenarios {
     private MpiScenarios() {}
 
     public static void main(String[] args) throws Exception {
-        MpiCommunicator comm = MpiCommunicator.world(Duration.ofSeconds(60));
+        String stall = System.getenv("BN4J_TEST_STALL_SECONDS");
+        MpiCommunicator comm = MpiCommunicator.world(Duration.ofSeconds(stall == null ? 60 : Long.parseLong(stall)));
         try {
             // Several scenarios per launch keep the number of (slow to start) MPI jobs small.
             for (String scenario : args) {
@@ -31,6 +32,7 @@ public final class MpiScenarios {
                             .toArray());
                     case "train" -> train(comm, Integer.parseInt(a[1]), Integer.parseInt(a[2]));
                     case "wait-for-kill" -> waitForKill(comm);
+                    case "stall" -> stall(comm);
                     default -> throw new IllegalArgumentException("Expected a scenario, got " + scenario);
                 }
                 comm.barrier();
@@ -159,6 +161,15 @@ public final class MpiScenarios {
         double d = TinyTraining.maxDiff(single, mine);
         System.out.println("rank " + c.rank() + ": max |w_dist - w_single| after 10 steps = " + d);
         require(d <= 1e-5, "weights differ from the single-process run by " + d);
+    }
+
+    /** Rank 1 stays alive but never joins; rank 0 waits in MPI_Allreduce until its stall timeout fires. */
+    private static void stall(Communicator c) throws InterruptedException {
+        if (c.rank() == 1) {
+            Thread.sleep(120_000);
+        }
+        c.allReduceSum(new double[1]);
+        throw new IllegalStateException("the all-reduce returned although rank 1 never joined");
     }
 
     /** Runs collectives until killed from outside; prints this rank's pid for the test to kill. */
