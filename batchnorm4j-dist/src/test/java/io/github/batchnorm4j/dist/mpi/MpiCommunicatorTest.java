@@ -92,4 +92,14 @@ class MpiCommunicatorTest {
                 + " alive on this host but did not join (busy for longer than the timeout, or calling a different"
                 + " collective); exiting with status 70"), r.output());
     }
+
+    @Test
+    void aFailingRankAbortsTheWholeJob() throws Exception {
+        MpiJob.Result r = MpiJob.run(2, BOUND_S, null, "fail-on-1");
+        assertNotEquals(-1, r.exitCode(), "the job hung:\n" + r.output());
+        assertNotEquals(0, r.exitCode(), r.output());
+        assertTrue(r.seconds() < 30, "took " + r.seconds() + " s:\n" + r.output());
+        assertTrue(r.output().contains("bn4j: rank 1/2 aborting the job: scenario failed:"
+                + " java.lang.IllegalStateException: deliberate failure on rank 1"), r.output());
+    }
 }

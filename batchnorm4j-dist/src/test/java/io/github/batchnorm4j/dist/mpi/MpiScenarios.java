@@ -33,6 +33,12 @@ public final class MpiScenarios {
                     case "train" -> train(comm, Integer.parseInt(a[1]), Integer.parseInt(a[2]));
                     case "wait-for-kill" -> waitForKill(comm);
                     case "stall" -> stall(comm);
+                    case "fail-on-1" -> {
+                        if (comm.rank() == 1) {
+                            throw new IllegalStateException("deliberate failure on rank 1");
+                        }
+                        comm.allReduceSum(new double[1]);
+                    }
                     default -> throw new IllegalArgumentException("Expected a scenario, got " + scenario);
                 }
                 comm.barrier();
