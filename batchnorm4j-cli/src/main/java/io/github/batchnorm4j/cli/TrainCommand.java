@@ -2,6 +2,10 @@ package io.github.batchnorm4j.cli;
 
 import io.github.batchnorm4j.data.DataLocator;
 import io.github.batchnorm4j.diag.ActivationTracker;
+import io.github.batchnorm4j.dist.Communicator;
+import io.github.batchnorm4j.dist.CommunicatorException;
+import io.github.batchnorm4j.dist.LocalCommunicator;
+import io.github.batchnorm4j.dist.mpi.MpiCommunicator;
 import io.github.batchnorm4j.kernel.WorkerPool;
 import io.github.batchnorm4j.train.NormVariantConfig;
 import io.github.batchnorm4j.train.RunConfig;
@@ -10,6 +14,7 @@ import io.github.batchnorm4j.train.TrainingDivergedException;
 import io.github.batchnorm4j.train.TrainingRun;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -110,7 +115,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--gamma", defaultValue = "0.1", description = "decay factor for --schedule step")
     double gamma;
 
-    @Option(names = "--batch-size", defaultValue = "64", description = "(default: ${DEFAULT-VALUE})")
+    @Option(names = "--batch-size", defaultValue = "64",
+            description = "batch per step; with --distributed the per-rank batch (global = ranks x this, as PyTorch"
+                    + " DDP) (default: ${DEFAULT-VALUE})")
     int batchSize;
 
     @Option(names = "--epochs", defaultValue = "3", description = "epochs to train (default: ${DEFAULT-VALUE})")
@@ -152,14 +159,56 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bar")
     boolean noProgress;
 
+    @Option(names = "--distributed", description = "data-parallel training, one rank per process of"
+            + " 'mpirun -np N ./bn4j train --distributed ...' (Open MPI); rank 0 writes the outputs")
+    boolean distributed;
+
+    @Option(names = "--no-sync-bn", description = "with --distributed: keep per-rank BatchNorm statistics instead of"
+            + " SyncBatchNorm over the global batch")
+    boolean noSyncBn;
+
+    @Option(names = "--dist-timeout", defaultValue = "300", description = "with --distributed: seconds one collective"
+            + " may wait for the other ranks before this rank gives up (default: ${DEFAULT-VALUE})")
+    long distTimeout;
+
+    private Communicator comm = LocalCommunicator.INSTANCE;
+
     @Override
     public Integer call() {
-        try {
-            return train();
-        } catch (IOException | IllegalArgumentException e) {
-            System.err.println("bn4j train: " + e.getMessage());
+        if (noSyncBn && !distributed) {
+            System.err.println("bn4j train: Expected --no-sync-bn together with --distributed, got it alone");
             return 1;
         }
+        if (distributed) {
+            if (distTimeout <= 0) {
+                System.err.println("bn4j train: Expected --dist-timeout > 0, got " + distTimeout);
+                return 1;
+            }
+            comm = MpiCommunicator.world(Duration.ofSeconds(distTimeout));
+            if (threads == null) {
+                // Ranks on one host share its cores: by default each takes its share.
+                String local = System.getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+                int perHost = local == null ? 1 : Math.max(1, Integer.parseInt(local));
+                threads = Math.max(1, Runtime.getRuntime().availableProcessors() / perHost);
+            }
+        }
+        int rc;
+        try {
+            rc = train();
+        } catch (IOException | IllegalArgumentException | CommunicatorException e) {
+            String msg = "bn4j train: " + (comm.size() > 1 ? "rank " + comm.rank() + ": " : "") + e.getMessage();
+            if (comm.size() > 1) {
+                comm.abort(msg, 1); // the other ranks would otherwise wait in their next collective
+            }
+            System.err.println(msg);
+            return 1;
+        }
+        comm.close();
+        return rc;
+    }
+
+    private boolean root() {
+        return comm.rank() == 0;
     }
 
     private int train() throws IOException {
@@ -209,21 +258,33 @@ public final class TrainCommand implements Callable<Integer> {
         boolean terminal = System.console() != null;
         // On --resume the checkpoint holds the weights: --init-from is only read for a fresh run.
         TrainingRun run = TrainingRun.create(config, variant, resume != null ? null : initFrom, !noDiagnostics, splits,
-                dir, noProgress ? null : System.err, terminal, logEvery, checkpointEvery);
+                dir, noProgress ? null : System.err, terminal, logEvery, checkpointEvery, comm, !noSyncBn);
         ActivationTracker tracker = null;
         if (track != null && !track.isEmpty()) {
             tracker = new ActivationTracker(track, trackUnit, trackEvery);
             tracker.checkLayers(run.model());
-            run.trainer().addCallback(tracker);
+            if (root()) {
+                run.trainer().addCallback(tracker);
+            }
         }
         if (resume != null) {
             run.resume();
-            System.err.println("Resuming " + dir + " at step " + run.trainer().step());
+            if (root()) {
+                System.err.println("Resuming " + dir + " at step " + run.trainer().step());
+            }
         }
-        System.err.printf(Locale.ROOT, "Training %s/%s/%s with %s (lr %s) on %s: %d training items, batch %d, %d steps,"
-                        + " %d threads%n", config.model(), config.norm(), config.activation(), config.optimizer(),
-                config.lr(), splits.dir(), splits.train().size() - Math.min(config.validation(),
-                        splits.train().size() - 1), config.batchSize(), run.trainer().totalSteps(), WorkerPool.threads());
+        if (comm.size() > 1 && root()) {
+            System.err.printf(Locale.ROOT, "Data-parallel on %d ranks: batch %d per rank, global batch %d, %s%n",
+                    comm.size(), config.batchSize(), config.batchSize() * comm.size(),
+                    noSyncBn ? "per-rank BatchNorm statistics" : "SyncBatchNorm");
+        }
+        if (root()) {
+            int items = splits.train().size() - Math.min(config.validation(), splits.train().size() - 1);
+            System.err.printf(Locale.ROOT, "Training %s/%s/%s with %s (lr %s) on %s: %d training items, batch %d,"
+                            + " %d steps, %d threads%n", config.model(), config.norm(), config.activation(),
+                    config.optimizer(), config.lr(), splits.dir(), items, config.batchSize(),
+                    run.trainer().totalSteps(), WorkerPool.threads());
+        }
         Trainer.Evaluation val;
         try {
             val = run.trainer().fit();
@@ -232,15 +293,18 @@ public final class TrainCommand implements Callable<Integer> {
             System.err.println("bn4j train: " + e.getMessage());
             return 2;
         } finally {
-            if (tracker != null) {
+            if (tracker != null && root()) {
                 tracker.writeCsv(dir.resolve("activations.csv")); // also for a diverged run: it shows how
             }
+        }
+        Trainer.Evaluation test = run.evaluateTest();
+        if (!root()) {
+            return 0;
         }
         if (val != null) {
             System.out.printf(Locale.ROOT, "validation accuracy %.4f loss %.4f (%d items)%n", val.accuracy(),
                     val.loss(), val.count());
         }
-        Trainer.Evaluation test = run.evaluateTest();
         if (test != null) {
             System.out.printf(Locale.ROOT, "test accuracy %.4f loss %.4f (%d items)%n", test.accuracy(), test.loss(),
                     test.count());

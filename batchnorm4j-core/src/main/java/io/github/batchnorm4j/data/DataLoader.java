@@ -21,6 +21,7 @@ public final class DataLoader {
     private long orderEpoch = Long.MIN_VALUE;
     private final Batch full;
     private Batch partial;
+    private Batch slice;
 
     /** One batch: {@code input [B, C, H, W]} and {@code labels [B]}; valid until the next {@code batch} call. */
     public record Batch(Tensor input, int[] labels) {
@@ -103,5 +104,36 @@ public final class DataLoader {
             out.labels()[i] = data.label(k);
         }
         return out;
+    }
+
+    /**
+     * Items at positions {@code [from, to)} of epoch {@code epoch}'s order: a rank's share of a global batch in
+     * data-parallel training ({@code io.github.batchnorm4j.dist.DistributedSampler} gives the positions). The
+     * returned batch is reused by the next {@code slice} call.
+     */
+    public Batch slice(long epoch, int from, int to) {
+        if (from < 0 || to < from || to > data.size()) {
+            throw new IllegalArgumentException("Expected positions 0 <= from <= to <= " + data.size() + ", got from "
+                    + from + ", to " + to);
+        }
+        if (orderEpoch != epoch) {
+            Arrays.setAll(order, i -> i);
+            if (shuffle) {
+                Shuffle.permute(order, Shuffle.forEpoch(seed, epoch));
+            }
+            orderEpoch = epoch;
+        }
+        int n = to - from;
+        if (slice == null || slice.size() != n) {
+            slice = newBatch(n);
+        }
+        float[] x = slice.input().data();
+        int item = data.itemSize();
+        for (int i = 0; i < n; i++) {
+            int k = order[from + i];
+            data.copyItem(k, x, i * item, mean, std);
+            slice.labels()[i] = data.label(k);
+        }
+        return slice;
     }
 }

@@ -1,6 +1,8 @@
 package io.github.batchnorm4j.train;
 
 import io.github.batchnorm4j.data.DataLoader;
+import io.github.batchnorm4j.dist.DataParallel;
+import io.github.batchnorm4j.dist.DistributedSampler;
 import io.github.batchnorm4j.loss.CrossEntropyLoss;
 import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.optim.LrSchedule;
@@ -63,6 +65,9 @@ public final class Trainer {
     private long step;
     private long lastCheckpointStep = -1;
     private double lastLoss = Double.NaN;
+    /** Data-parallel training: this trainer is one rank of {@code parallel}'s group; null for one process. */
+    private DataParallel parallel;
+    private DistributedSampler sampler;
 
     public Trainer(Module model, Optimizer optimizer, LrSchedule schedule, DataLoader train, DataLoader validation,
                    Config config) {
@@ -76,6 +81,26 @@ public final class Trainer {
 
     public Trainer addCallback(TrainerCallback cb) {
         callbacks.add(cb);
+        return this;
+    }
+
+    /**
+     * Makes this trainer one rank of a data-parallel group. The training loader's batch size must be the global
+     * batch {@code perRankBatch * ranks}: each step this rank trains on its contiguous slice of that global batch
+     * ({@link DistributedSampler}), gradients become the count-weighted average over the ranks before the optimizer
+     * step, the logged loss and the evaluation results are reduced over the ranks, and only a trainer with an
+     * output folder (rank 0) writes files. The model's initial state must already be identical on every rank
+     * ({@link DataParallel#broadcastInitialState()}).
+     */
+    public Trainer distributed(DataParallel dp, int perRankBatch, boolean dropLast) {
+        int ranks = dp.communicator().size();
+        if ((long) perRankBatch * ranks != train.batchSize()) {
+            throw new IllegalArgumentException("Expected the training loader's batch to be the global batch "
+                    + perRankBatch + " x " + ranks + " ranks, got " + train.batchSize());
+        }
+        this.parallel = dp;
+        this.sampler = new DistributedSampler(train.dataSet().size(), perRankBatch, dp.communicator().rank(), ranks,
+                dropLast);
         return this;
     }
 
@@ -124,7 +149,8 @@ public final class Trainer {
             while (step < config.totalSteps()) {
                 long epoch = step / perEpoch;
                 int b = (int) (step % perEpoch);
-                DataLoader.Batch batch = train.batch(epoch, b);
+                DataLoader.Batch batch = sampler == null ? train.batch(epoch, b)
+                        : train.slice(epoch, sampler.from(b), sampler.to(b));
                 double lr = schedule.lr(step);
                 optimizer.setLr(lr);
                 model.train();
@@ -134,17 +160,25 @@ public final class Trainer {
                 model.zeroGrad();
                 Tensor logits = model.forward(batch.input());
                 double l = loss.forward(logits, batch.labels());
+                if (parallel != null) {
+                    // The mean over the global batch; every rank gets the same value, so all stop together.
+                    double[] sums = parallel.sum(batch.size() == 0 ? 0 : l * batch.size(), batch.size());
+                    l = sums[0] / sums[1];
+                }
                 if (!Double.isFinite(l)) {
                     throw diverged(l, epoch, b);
                 }
                 model.backward(loss.backward());
+                if (parallel != null) {
+                    parallel.allReduceGradients(batch.size(), sampler.globalCount(b));
+                }
                 optimizer.step();
                 lastLoss = l;
                 for (TrainerCallback cb : callbacks) {
                     cb.afterTrainStep(model, step, l);
                 }
                 step++;
-                images += batch.size();
+                images += sampler == null ? batch.size() : sampler.globalCount(b);
                 double secs = (System.nanoTime() - t0) / 1e9;
                 double ips = images / Math.max(secs, 1e-9);
                 double eta = (config.totalSteps() - step) * secs / Math.max(1, step - startStep);
@@ -235,12 +269,29 @@ public final class Trainer {
         for (TrainerCallback cb : callbacks) {
             cb.beforeEvaluate(model, step);
         }
-        Evaluation e = evaluate(model, data, loss);
+        Evaluation e = parallel == null ? evaluate(model, data, loss) : evaluateSharded(data);
         for (TrainerCallback cb : callbacks) {
             cb.afterEvaluate(model, step, e.accuracy(), e.loss());
         }
         model.train(wasTraining);
         return e;
+    }
+
+    /** Data-parallel evaluation: rank r evaluates batches r, r+N, ...; the sums are reduced over the ranks. */
+    private Evaluation evaluateSharded(DataLoader data) {
+        int rank = parallel.communicator().rank();
+        int ranks = parallel.communicator().size();
+        double sum = 0;
+        long correct = 0;
+        int n = 0;
+        for (int b = rank; b < data.batchesPerEpoch(); b += ranks) {
+            DataLoader.Batch batch = data.batch(0, b);
+            sum += loss.forward(model.forward(batch.input()), batch.labels()) * batch.size();
+            correct += loss.correct();
+            n += batch.size();
+        }
+        double[] t = parallel.sum(sum, correct, n);
+        return new Evaluation(t[2] == 0 ? Double.NaN : t[1] / t[2], t[2] == 0 ? Double.NaN : t[0] / t[2], (int) t[2]);
     }
 
     /** Accuracy and mean loss of {@code model} (in its current mode) over epoch 0 of {@code data}. */

@@ -4,10 +4,14 @@ import io.github.batchnorm4j.data.DataLoader;
 import io.github.batchnorm4j.data.DataLocator;
 import io.github.batchnorm4j.data.DataSet;
 import io.github.batchnorm4j.diag.Diagnostics;
+import io.github.batchnorm4j.dist.Communicator;
+import io.github.batchnorm4j.dist.DataParallel;
+import io.github.batchnorm4j.dist.LocalCommunicator;
 import io.github.batchnorm4j.models.ModelFactory;
 import io.github.batchnorm4j.models.ModelSpec;
 import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.nn.norm.FrozenBatchNorm;
+import io.github.batchnorm4j.nn.norm.SyncBatchNorm;
 import io.github.batchnorm4j.optim.Adam;
 import io.github.batchnorm4j.optim.LrSchedule;
 import io.github.batchnorm4j.optim.NoDecay;
@@ -35,13 +39,17 @@ public final class TrainingRun {
     private final Trainer trainer;
     private final DataLoader test;
     private final Path out;
+    private final Communicator comm;
+    private final DataParallel parallel;
 
     private TrainingRun(RunConfig config, NormVariantConfig variant, Path initFrom, boolean diagnostics,
                         DataLocator.Splits data, Path out, PrintStream progress, boolean terminal, int logEvery,
-                        long checkpointEvery) throws IOException {
+                        long checkpointEvery, Communicator comm, boolean syncBn) throws IOException {
         this.config = config;
         this.variant = variant;
         this.out = out;
+        this.comm = comm;
+        int ranks = comm.size();
         DataSet[] split = data.train().split(Math.min(config.validation(), data.train().size() - 1), config.seed());
         DataSet trainSet = split[0];
         float[] ms = trainSet.meanStd();
@@ -65,6 +73,9 @@ public final class TrainingRun {
             // before the optimizer is made: frozen weight/bias are buffers, not parameters
             net = FrozenBatchNorm.freezeBatchNorm(net);
         }
+        if (ranks > 1 && syncBn) {
+            SyncBatchNorm.convert(net, comm);
+        }
         this.model = net;
         Set<String> noDecay = config.noDecayNormBias() ? NoDecay.normAndBias(model) : Set.of();
         this.optimizer = switch (config.optimizer()) {
@@ -87,12 +98,24 @@ public final class TrainingRun {
         meta.put("normalization.mean", Float.toString(ms[0]));
         meta.put("normalization.std", Float.toString(std));
         meta.putAll(variant.toMetadata());
-        this.trainer = new Trainer(model, optimizer, schedule, train, val,
-                new Trainer.Config(total, logEvery, checkpointEvery, out, progress, terminal, meta));
-        if (diagnostics) {
+        if (ranks > 1) {
+            meta.put("distributed.ranks", Integer.toString(ranks));
+            meta.put("distributed.sync_bn", Boolean.toString(syncBn));
+        }
+        boolean root = comm.rank() == 0;
+        this.trainer = new Trainer(model, optimizer, schedule, train, val, new Trainer.Config(total, logEvery,
+                checkpointEvery, root ? out : null, root ? progress : null, terminal, meta));
+        if (diagnostics && root) {
             for (TrainerCallback cb : Diagnostics.defaults()) {
                 trainer.addCallback(cb);
             }
+        }
+        if (ranks > 1) {
+            parallel = new DataParallel(model, comm);
+            parallel.broadcastInitialState();
+            trainer.distributed(parallel, config.batchSize(), config.dropLast());
+        } else {
+            parallel = null;
         }
     }
 
@@ -115,8 +138,33 @@ public final class TrainingRun {
     public static TrainingRun create(RunConfig config, NormVariantConfig variant, Path initFrom, boolean diagnostics,
                                      DataLocator.Splits data, Path out, PrintStream progress, boolean terminal,
                                      int logEvery, long checkpointEvery) throws IOException {
+        return create(config, variant, initFrom, diagnostics, data, out, progress, terminal, logEvery,
+                checkpointEvery, LocalCommunicator.INSTANCE, false);
+    }
+
+    /** A fresh run as one rank of {@code comm}'s group, plain BatchNorm variant settings, diagnostics on. */
+    public static TrainingRun create(RunConfig config, DataLocator.Splits data, Path out, PrintStream progress,
+                                     boolean terminal, int logEvery, long checkpointEvery, Communicator comm,
+                                     boolean syncBn) {
+        try {
+            return create(config, NormVariantConfig.DEFAULT, null, true, data, out, progress, terminal, logEvery,
+                    checkpointEvery, comm, syncBn);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // unreachable: nothing is read without initFrom
+        }
+    }
+
+    /**
+     * A run as one rank of {@code comm}'s group (data-parallel; see {@link Trainer#distributed}):
+     * {@code config.batchSize()} is the per-rank batch; BatchNorm layers become SyncBatchNorm when {@code syncBn};
+     * rank 0's initial state is broadcast; only rank 0 writes {@code out}, progress and diagnostics.
+     */
+    public static TrainingRun create(RunConfig config, NormVariantConfig variant, Path initFrom, boolean diagnostics,
+                                     DataLocator.Splits data, Path out, PrintStream progress, boolean terminal,
+                                     int logEvery, long checkpointEvery, Communicator comm, boolean syncBn)
+            throws IOException {
         return new TrainingRun(config, variant, initFrom, diagnostics, data, out, progress, terminal, logEvery,
-                checkpointEvery);
+                checkpointEvery, comm, syncBn);
     }
 
     /** The BatchNorm variant settings stored in {@code dir}'s checkpoint ({@link NormVariantConfig#DEFAULT} if none). */
@@ -145,6 +193,9 @@ public final class TrainingRun {
     /** Restores the checkpoint in {@code out} into this run. */
     public TrainingRun resume() throws IOException {
         trainer.resume(out.resolve(Checkpoint.FILE_NAME));
+        if (parallel != null) {
+            parallel.broadcastInitialState(); // every rank read the checkpoint; make sure they agree exactly
+        }
         return this;
     }
 
@@ -170,7 +221,7 @@ public final class TrainingRun {
             return null;
         }
         Trainer.Evaluation e = trainer.evaluate(test);
-        if (out != null) {
+        if (out != null && comm.rank() == 0) {
             try (MetricsWriter w = MetricsWriter.open(out.resolve("metrics.jsonl"), Long.MAX_VALUE)) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("event", "test");

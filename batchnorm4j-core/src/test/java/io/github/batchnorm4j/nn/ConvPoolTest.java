@@ -20,6 +20,8 @@ class ConvPoolTest {
             {2, 3, 4, 5, 5, 3, 1, 1}, {1, 1, 3, 7, 6, 3, 1, 0}, {3, 2, 5, 6, 7, 3, 2, 1}, {2, 3, 2, 5, 5, 1, 1, 0},
             {2, 4, 3, 6, 6, 1, 2, 0}, {1, 2, 2, 4, 5, 2, 2, 0}, {2, 2, 3, 3, 3, 5, 1, 2}, {1, 1, 1, 1, 1, 1, 1, 0},
             {2, 13, 9, 5, 5, 3, 1, 1}, {1, 3, 33, 9, 8, 3, 3, 2},
+            // Cin*k*k >= 32: the weight gradient goes through GEMM rather than row dot products
+            {2, 5, 3, 7, 7, 3, 2, 1}, {1, 40, 2, 3, 3, 1, 1, 0},
         };
         for (int[] c : cases) {
             for (boolean bias : new boolean[] {true, false}) {

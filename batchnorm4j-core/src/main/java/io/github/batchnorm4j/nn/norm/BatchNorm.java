@@ -1,5 +1,6 @@
 package io.github.batchnorm4j.nn.norm;
 
+import io.github.batchnorm4j.dist.Communicator;
 import io.github.batchnorm4j.functional.Functional;
 import io.github.batchnorm4j.nn.LongState;
 import io.github.batchnorm4j.tensor.Tensor;
@@ -25,6 +26,8 @@ public class BatchNorm extends NormLayer {
     private final Tensor runningMean;
     private final Tensor runningVar;
     private final LongState numBatchesTracked;
+    /** Non-null when training statistics are synchronized over a group ({@link SyncBatchNorm}). */
+    private SyncedStatistics sync;
 
     public BatchNorm(int numFeatures) {
         this(numFeatures, NormOptions.BATCH_NORM);
@@ -67,12 +70,41 @@ public class BatchNorm extends NormLayer {
         // Running buffers are passed when they are used or updated; eval without tracking uses batch stats only.
         Tensor rm = options.trackRunningStats() ? runningMean : null;
         Tensor rv = options.trackRunningStats() ? runningVar : null;
+        if (sync != null && isTraining()) {
+            // SyncBatchNorm: statistics of the global batch over the communicator group.
+            Tensor ys = sync.forward(x, rm, rv, weightValue(), biasValue(), update, factor, options.eps());
+            if (update) {
+                numBatchesTracked.increment();
+            }
+            return ys;
+        }
+        if (sync != null) {
+            sync.forget();
+        }
         Tensor y = remember(x, Functional.batchNorm(x, rm, rv, weightValue(), biasValue(), batchStats, factor,
                 options.eps()));
         if (update) {
             numBatchesTracked.increment(); // only after a successful forward: a rejected batch changes nothing
         }
         return y;
+    }
+
+    @Override
+    public Tensor backward(Tensor gradOutput) {
+        if (sync != null && sync.pending()) {
+            return sync.backward(gradOutput, weight(), bias());
+        }
+        return super.backward(gradOutput);
+    }
+
+    /** The group whose global batch gives the training statistics, or null for this process's batch only. */
+    public Communicator communicator() {
+        return sync == null ? null : sync.communicator();
+    }
+
+    /** Synchronizes training statistics over {@code c} (null: back to local statistics). */
+    void synchronize(Communicator c) {
+        sync = c == null ? null : new SyncedStatistics(c, numFeatures);
     }
 
     public int numFeatures() {

@@ -1,0 +1,58 @@
+package io.github.batchnorm4j.nn.norm;
+
+import io.github.batchnorm4j.dist.Communicator;
+import io.github.batchnorm4j.nn.Module;
+import java.util.Objects;
+
+/**
+ * Batch Normalization whose training statistics are those of the <em>global</em> batch: the concatenation of the
+ * batches of all ranks of a {@link Communicator} group (PyTorch's {@code SyncBatchNorm}). Per step it costs one
+ * all-gather of {@code 1 + 2C} doubles in forward and one all-reduce of {@code 2C} doubles in backward; the
+ * algorithm is described in {@code SyncedStatistics}. The result equals {@link BatchNorm} on the concatenated
+ * batch (up to rounding), also with uneven per-rank batches and with ranks that have no rows.
+ *
+ * <p>In eval mode it is exactly {@link BatchNorm} (running statistics, no communication). The state keys are
+ * BatchNorm's, so checkpoints are interchangeable. The gamma/beta gradients are this rank's share; the
+ * data-parallel gradient all-reduce sums them over the ranks.
+ */
+public class SyncBatchNorm extends BatchNorm {
+
+    public SyncBatchNorm(int numFeatures, Communicator communicator) {
+        this(numFeatures, NormOptions.BATCH_NORM, communicator);
+    }
+
+    public SyncBatchNorm(int numFeatures, NormOptions options, Communicator communicator) {
+        super(numFeatures, options);
+        synchronize(Objects.requireNonNull(communicator, "communicator"));
+    }
+
+    /**
+     * Makes every {@link BatchNorm} in {@code model} (including {@code model} itself) synchronize its training
+     * statistics over {@code communicator}. Java containers hold their layers in fields, so the layers are
+     * switched in place rather than replaced: parameters, buffers and state keys are untouched. Returns
+     * {@code model}.
+     */
+    public static <M extends Module> M convert(M model, Communicator communicator) {
+        Objects.requireNonNull(communicator, "communicator");
+        visit(model, communicator);
+        return model;
+    }
+
+    /** Number of BatchNorm layers in {@code model} that synchronize their statistics. */
+    public static int countSynchronized(Module model) {
+        int n = model instanceof BatchNorm bn && bn.communicator() != null ? 1 : 0;
+        for (Module child : model.children().values()) {
+            n += countSynchronized(child);
+        }
+        return n;
+    }
+
+    private static void visit(Module m, Communicator communicator) {
+        if (m instanceof BatchNorm bn) {
+            bn.synchronize(communicator);
+        }
+        for (Module child : m.children().values()) {
+            visit(child, communicator);
+        }
+    }
+}
