@@ -54,8 +54,9 @@ public final class TrainingRun {
         DataSet trainSet = split[0];
         float[] ms = trainSet.meanStd();
         float std = ms[1] > 0 ? ms[1] : 1f;
-        DataLoader train = new DataLoader(trainSet, config.batchSize(), true, config.dropLast(), config.seed(), ms[0],
-                std);
+        // With N ranks the loader serves global batches of N x batch; each rank trains on its slice of them.
+        DataLoader train = new DataLoader(trainSet, config.batchSize() * ranks, true, config.dropLast(), config.seed(),
+                ms[0], std);
         DataLoader val = split[1].size() == 0 ? null
                 : new DataLoader(split[1], 500, false, false, 0, ms[0], std);
         this.test = data.test() == null || data.test().size() == 0 ? null
