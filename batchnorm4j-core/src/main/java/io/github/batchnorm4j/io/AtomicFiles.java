@@ -9,7 +9,8 @@ import java.nio.file.StandardCopyOption;
 
 /**
  * Writes files atomically: into a temporary file in the same folder, flushed to disk, then renamed over the
- * target. A crash or an exception leaves the old file intact and no partial file behind.
+ * target. A crash or an exception leaves the old file intact and no partial file behind. The file keeps the
+ * permissions of the file it replaces, or gets {@code rw-r--r--} when new (a temporary file is created private).
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
@@ -37,6 +38,7 @@ public final class AtomicFiles {
                 out.flush();
                 ch.force(true);
             }
+            copyPermissions(abs, tmp);
             try {
                 Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -45,5 +47,15 @@ public final class AtomicFiles {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    private static void copyPermissions(Path target, Path tmp) throws IOException {
+        if (!tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = Files.exists(target)
+                ? Files.getPosixFilePermissions(target)
+                : java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
+        Files.setPosixFilePermissions(tmp, perms);
     }
 }
