@@ -49,7 +49,8 @@ def torch_to_java():
             torch.nn.functional.cross_entropy(net(x), y).backward()
             opt.step()
         x = torch.randn(8, *INPUT)
-        state = {"model." + k: v for k, v in net.state_dict().items()}
+        # clone: state_dict() shares storage, and the train-mode forward below updates the running statistics
+        state = {"model." + k: v.clone() for k, v in net.state_dict().items()}
         with torch.no_grad():
             net.eval()
             le = net(x)

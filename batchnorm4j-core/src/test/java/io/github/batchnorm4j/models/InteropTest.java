@@ -112,14 +112,15 @@ class InteropTest {
         ModelSpec spec = spec(SafeTensors.read(resource("torch_" + name + ".safetensors")).metadata());
         Module m = trainInJava(spec, name.hashCode());
         Tensor x = randn(new SplittableRandom(99), 8, spec.input()[0], spec.input()[1], spec.input()[2]);
+        Map<String, Entry> state = StateDicts.of(m); // before the train-mode forward moves the running statistics
         m.eval();
-        Tensor le = m.forward(x);
+        Tensor le = m.forward(x).copy(); // layers may reuse their output buffers on the next forward
         m.train();
-        Tensor lt = m.forward(x);
+        Tensor lt = m.forward(x).copy();
         String regen = System.getProperty("bn4j.interop.regen");
         if (regen != null) {
             Map<String, Entry> out = new LinkedHashMap<>();
-            StateDicts.of(m).forEach((k, v) -> out.put("model." + k, v));
+            state.forEach((k, v) -> out.put("model." + k, v));
             out.put("input", Entry.f32(x.data(), x.shape()));
             out.put("logits_eval", Entry.f32(le.data(), le.shape()));
             out.put("logits_train", Entry.f32(lt.data(), lt.shape()));
