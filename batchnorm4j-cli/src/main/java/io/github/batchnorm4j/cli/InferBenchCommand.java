@@ -18,8 +18,8 @@ import picocli.CommandLine.Option;
  * {@code bn4j bench infer}: inference throughput (images/s) of one architecture three ways: with BatchNorm in eval
  * mode, BN-folded ({@link Fold}), and built without BN (layers with bias, nothing between them and the
  * activation). Folding should make BN free, so the folded model should match the no-BN model. The three run
- * interleaved in rounds (so drifting machine load hits them alike), each round timing a loop of at least
- * {@code --min-ms}; the median round counts.
+ * interleaved in rounds, in a rotating order (so drifting machine load hits them alike), each round timing a loop
+ * of at least {@code --min-ms} after a GC; the median round counts.
  */
 @Command(name = "infer", mixinStandardHelpOptions = true,
         description = "Measure eval-mode images/s with BN, BN folded, and without BN.")
@@ -76,7 +76,9 @@ public final class InferBenchCommand implements Callable<Integer> {
         }
         double[][] perRound = new double[3][rounds];
         for (int round = 0; round < rounds; round++) {
-            for (int v = 0; v < 3; v++) {
+            for (int i = 0; i < 3; i++) {
+                int v = (round + i) % 3; // rotate the order so no variant always follows the same one
+                System.gc(); // the BN variant allocates; collect its garbage outside the timed loops
                 perRound[v][round] = time(variants[v], x, minMs);
             }
         }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.batchnorm4j.models.ModelFactory;
+import io.github.batchnorm4j.models.ModelSpec;
 import io.github.batchnorm4j.nn.Conv2d;
 import io.github.batchnorm4j.nn.Linear;
 import io.github.batchnorm4j.nn.Module;
@@ -70,6 +72,16 @@ class FoldTest {
         Sequential m = TestModels.resnet(bias, affine, 13);
         checkEquivalent(m, TestModels.input(3, 2, 3, 10, 10), 0);
         assertEquals(2, count(Fold.fold(m), x -> x instanceof Residual));
+    }
+
+    /** The training models as ModelFactory builds them (BN, no layer bias), small. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"mlp", "cnn", "resnet"})
+    void factoryModelsFold(String model) {
+        ModelSpec spec = new ModelSpec(model, "bn", "relu", 4, new int[] {1, 8, 8}, 3);
+        Module m = TestModels.randomizeStatistics(ModelFactory.build(spec, new SplittableRandom(3)),
+                new SplittableRandom(4));
+        checkEquivalent(m, TestModels.input(7, 5, 1, 8, 8), 0);
     }
 
     /** The formula itself on one Linear+BN, against a double-precision evaluation written out here. */

@@ -11,6 +11,8 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.github.batchnorm4j.infer.Fold;
 import io.github.batchnorm4j.infer.TestModels;
+import io.github.batchnorm4j.models.ModelFactory;
+import io.github.batchnorm4j.models.ModelSpec;
 import io.github.batchnorm4j.nn.Linear;
 import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.nn.ReLU;
@@ -97,6 +99,16 @@ class OnnxExportTest {
         ModelProto p = checkAgainstOrt(fold ? Fold.fold(m) : m, TestModels.input(3, 2, 3, 10, 10));
         assertEquals(fold ? 0 : 6, ops(p).stream().filter("BatchNormalization"::equals).count());
         assertTrue(ops(p).containsAll(List.of("Add", "GlobalAveragePool")));
+    }
+
+    /** The training models as ModelFactory builds them, unfolded and folded. */
+    @ParameterizedTest(name = "{0} fold={1}")
+    @CsvSource({"mlp,false", "mlp,true", "cnn,false", "cnn,true", "resnet,false", "resnet,true"})
+    void factoryModels(String model, boolean fold) throws OrtException {
+        ModelSpec spec = new ModelSpec(model, "bn", "relu", 4, new int[] {1, 8, 8}, 3);
+        Module m = TestModels.randomizeStatistics(ModelFactory.build(spec, new SplittableRandom(3)),
+                new SplittableRandom(4));
+        checkAgainstOrt(fold ? Fold.fold(m) : m, TestModels.input(7, 5, 1, 8, 8));
     }
 
     /** A BN with no foldable predecessor is exported as Mul/Add after folding; softmax is optional. */
