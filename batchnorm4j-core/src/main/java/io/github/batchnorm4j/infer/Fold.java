@@ -41,7 +41,9 @@ import java.util.SplittableRandom;
  * running statistics normalises with batch statistics even in eval mode and is kept as it is; so are the other
  * normalizations. The result is a new model in eval mode that shares no layer this class knows with the input
  * (layers keep output buffers): folded and copied layers have their own tensors, activations and pools are new
- * instances; other modules (other normalizations, BN without running statistics) are shared.
+ * instances; other modules (other normalizations, BN without running statistics) are shared, and since the
+ * folded model is put in eval mode, so are they (for those layers the mode changes nothing). The layers of the
+ * input model are otherwise left exactly as they were, training flags included.
  */
 public final class Fold {
     private Fold() {}
@@ -108,9 +110,11 @@ public final class Fold {
 
     private static Module foldBlock(BasicBlock block) {
         var ch = block.children();
-        Sequential body = new Sequential(ch.get("conv1"), ch.get("bn1"), new ReLU(), ch.get("conv2"), ch.get("bn2"));
+        // A list, not a Sequential: Sequential.add would switch the original layers to its own training mode.
+        List<Module> body = List.of(ch.get("conv1"), ch.get("bn1"), new ReLU(), ch.get("conv2"), ch.get("bn2"));
         Module down = ch.get("downsample");
-        return new Residual(foldModule(body), down == null || down instanceof Identity ? null : foldModule(down));
+        return new Residual(foldSequence(withoutIdentities(body)),
+                down == null || down instanceof Identity ? null : foldModule(down));
     }
 
     private static List<Module> flatten(Sequential seq) {
@@ -119,7 +123,18 @@ public final class Fold {
             Module m = seq.get(i);
             if (m instanceof Sequential inner) {
                 out.addAll(flatten(inner));
-            } else if (!(m instanceof Identity) && !(m instanceof Dropout)) {
+            } else {
+                out.add(m);
+            }
+        }
+        return withoutIdentities(out);
+    }
+
+    /** Drops {@link Identity} and {@link Dropout}: identities in eval mode, and in the way of folding. */
+    private static List<Module> withoutIdentities(List<Module> layers) {
+        List<Module> out = new ArrayList<>();
+        for (Module m : layers) {
+            if (!(m instanceof Identity) && !(m instanceof Dropout)) {
                 out.add(m);
             }
         }

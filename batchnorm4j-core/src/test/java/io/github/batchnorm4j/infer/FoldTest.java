@@ -52,6 +52,9 @@ class FoldTest {
         Map<String, float[]> after = snapshot(model);
         assertEquals(before.keySet(), after.keySet());
         before.forEach((k, v) -> assertArrayEquals(v, after.get(k), "original unchanged: " + k));
+        // Folding must not disturb the original: every layer still in eval mode, same outputs as before.
+        assertEquals(0, count(model, Module::isTraining), "layers of the original switched to training mode");
+        assertArrayEquals(expected.toContiguousArray(), model.forward(x).toContiguousArray());
     }
 
     @ParameterizedTest(name = "bias={0} affine={1}")
@@ -82,6 +85,33 @@ class FoldTest {
         Module m = TestModels.randomizeStatistics(ModelFactory.build(spec, new SplittableRandom(3)),
                 new SplittableRandom(4));
         checkEquivalent(m, TestModels.input(7, 5, 1, 8, 8), 0);
+    }
+
+    /**
+     * The speed argument made exact: a folded BN network has the very architecture of the same network built
+     * without normalization (same layer classes in the same order, same state-dict keys and shapes), so inference
+     * runs the same code on the same sizes. (The residual net differs: its blocks become {@link Residual}.)
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"mlp", "cnn"})
+    void foldedModelHasTheArchitectureOfTheModelWithoutNorm(String model) {
+        Module folded = Fold.fold(ModelFactory.build(ModelSpec.of(model, "bn", "relu"), new SplittableRandom(1)));
+        Module plain = ModelFactory.build(ModelSpec.of(model, "none", "relu"), new SplittableRandom(1));
+        assertEquals(layerClasses(plain), layerClasses(folded));
+        Map<String, String> a = new java.util.TreeMap<>();
+        Map<String, String> b = new java.util.TreeMap<>();
+        plain.namedParameters().forEach((k, p) -> a.put(k, p.value().shapeString()));
+        folded.namedParameters().forEach((k, p) -> b.put(k, p.value().shapeString()));
+        assertEquals(a, b);
+        assertTrue(folded.namedBuffers().isEmpty());
+    }
+
+    private static java.util.List<String> layerClasses(Module m) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (Module c : m.children().values()) {
+            out.add(c.getClass().getSimpleName());
+        }
+        return out;
     }
 
     /** The formula itself on one Linear+BN, against a double-precision evaluation written out here. */
