@@ -37,7 +37,7 @@ def main():
     p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--steps", type=int, default=0, help="steps per timed chunk (default: mlp 200, cnn 10)")
-    p.add_argument("--warmup", type=int, default=0, help="warm-up steps (default: one chunk)")
+    p.add_argument("--warmup", type=int, default=0, help="warm-up steps (default: one chunk, at least 20)")
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
@@ -66,7 +66,7 @@ def main():
         loss_fn(net(xs[i]), ys[i]).backward()
         opt.step()
 
-    for _ in range(a.warmup or steps):
+    for _ in range(a.warmup or max(20, steps)):
         step()
     rates = []
     for _ in range(a.reps):

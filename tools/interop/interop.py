@@ -27,6 +27,12 @@ CASES = {
     "cnn_bn_relu": ("cnn", "bn", "relu", 4),
     "cnn_gn_relu": ("cnn", "gn", "relu", 4),
     "resnet_bn": ("resnet", "bn", "relu", 4),
+    "mlp_none_sigmoid": ("mlp", "none", "sigmoid", 16),
+    "mlp_gn_relu": ("mlp", "gn", "relu", 16),
+    "cnn_none_sigmoid": ("cnn", "none", "sigmoid", 4),
+    "cnn_ln_relu": ("cnn", "ln", "relu", 4),
+    "resnet_none": ("resnet", "none", "relu", 4),
+    "resnet_gn": ("resnet", "gn", "relu", 4),
 }
 TOL = 1e-5
 

@@ -23,7 +23,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "0", description = "steps per timed chunk (default: mlp 200, cnn 10)")
     int steps;
 
-    @Option(names = "--warmup", defaultValue = "-1", description = "warm-up steps (default: three chunks)")
+    @Option(names = "--warmup", defaultValue = "-1", description = "warm-up steps (default: one chunk, at least 20 steps)")
     int warmup;
 
     @Option(names = "--reps", defaultValue = "5", description = "timed chunks; the median is reported")
@@ -45,8 +45,8 @@ public final class TrainBenchCommand implements Callable<Integer> {
         }
         WorkerPool.setThreads(threads);
         int s = steps > 0 ? steps : TrainBench.defaultSteps(model);
-        // The JIT needs a few thousand calls of each kernel before it settles: warm up with several chunks.
-        TrainBench.Result r = TrainBench.run(model, threads, s, warmup >= 0 ? warmup : 3 * s, reps);
+        // Each step calls every kernel many times, so a chunk (>= 20 steps) lets the JIT settle before timing.
+        TrainBench.Result r = TrainBench.run(model, threads, s, warmup >= 0 ? warmup : Math.max(20, s), reps);
         if (json) {
             System.out.printf(Locale.ROOT, "{\"model\": \"%s\", \"threads\": %d, \"batch_size\": %d,"
                     + " \"images_per_s\": %.1f, \"bn_share\": %.4f}%n", r.model(), r.threads(), r.batchSize(),

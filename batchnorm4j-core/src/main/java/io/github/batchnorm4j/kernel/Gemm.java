@@ -22,7 +22,7 @@ public final class Gemm {
     /** Rows of the micro-kernel. */
     static final int MR = 8;
     /** Columns of the micro-kernel: two vector registers. */
-    static final int NR = 2 * V;
+    static final int NR = 3 * V;
     /** Depth of one packed block (A panel + B panel of the micro-kernel fit in L1). */
     static final int KC = 256;
     /** Rows of C per task (multiple of MR; the packed A slice stays in L2). */
@@ -65,7 +65,7 @@ public final class Gemm {
         for (int r = 0; r < rows; r++) {
             if (bRows[r] < 0 || (long) bRows[r] + len > b.length) {
                 throw new IllegalArgumentException("Expected row " + r + " of B (start " + bRows[r] + ", length "
-                        + len + ") inside an array of " + b.length + " values, got one past its end");
+                        + len + ") within an array of " + b.length + " values, got end " + ((long) bRows[r] + len));
             }
         }
         run(transA, transB, m, n, k, alpha, a, aOff, lda, b, 0, 0, bRows, beta, c, cOff, ldc);
@@ -109,8 +109,11 @@ public final class Gemm {
         int nPanels = (nc + NR - 1) / NR;
         float[] pa = w.packA(mPanels * MR * KC);
         float[] pb = w.packB(nPanels * NR * KC);
-        for (int p0 = 0; p0 < k; p0 += KC) {
-            int kc = Math.min(KC, k - p0);
+        // k is cut into equal blocks of at most KC (288 = 144 + 144, not 256 + 32): a short last block would pay
+        // the C load/store of a full pass for little work.
+        int kStep = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+        for (int p0 = 0; p0 < k; p0 += kStep) {
+            int kc = Math.min(kStep, k - p0);
             packA(transA, a, aOff, lda, i0, mc, p0, kc, alpha, pa);
             packB(transB, b, bOff, ldb, bRows, p0, kc, j0, nc, pb);
             // First k block applies beta; later blocks add onto what the earlier ones stored.
@@ -180,8 +183,9 @@ public final class Gemm {
                     int src = (bRows == null ? bOff + (p0 + p) * ldb : bRows[p0 + p]) + j;
                     int dst = base + p * NR;
                     if (cols == NR) {
-                        FloatVector.fromArray(S, b, src).intoArray(pb, dst);
-                        FloatVector.fromArray(S, b, src + V).intoArray(pb, dst + V);
+                        for (int v = 0; v < NR; v += V) {
+                            FloatVector.fromArray(S, b, src + v).intoArray(pb, dst + v);
+                        }
                     } else {
                         for (int q = 0; q < cols; q++) {
                             pb[dst + q] = b[src + q];
@@ -208,113 +212,154 @@ public final class Gemm {
     }
 
     /**
-     * The MR x NR register block: 16 accumulators, two B vectors and one broadcast A value per step. The
+     * The MR x NR register block: 24 accumulators, 3 B vectors and one broadcast A value per step. The
      * accumulators start from 0 ({@code OVERWRITE}), from C ({@code ACCUMULATE}) or from beta * C
      * ({@code SCALE}), so the epilogue is a plain store. Everything stays in one method: a helper taking vectors
-     * that C2 declined to inline would box them.
+     * that C2 declined to inline would box them. Generated code (one line per accumulator).
      */
     private static void kernel(int kc, float[] pa, int ao, float[] pb, int bo, float[] c, int co, int ldc,
                                int mode, float beta) {
-        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        FloatVector c0_0, c0_1, c0_2, c1_0, c1_1, c1_2, c2_0, c2_1, c2_2, c3_0, c3_1, c3_2, c4_0, c4_1, c4_2, c5_0, c5_1, c5_2, c6_0, c6_1, c6_2, c7_0, c7_1, c7_2;
         if (mode == OVERWRITE) {
             FloatVector z = FloatVector.zero(S);
-            c00 = z;
-            c01 = z;
-            c10 = z;
-            c11 = z;
-            c20 = z;
-            c21 = z;
-            c30 = z;
-            c31 = z;
-            c40 = z;
-            c41 = z;
-            c50 = z;
-            c51 = z;
-            c60 = z;
-            c61 = z;
-            c70 = z;
-            c71 = z;
+            c0_0 = z;
+            c0_1 = z;
+            c0_2 = z;
+            c1_0 = z;
+            c1_1 = z;
+            c1_2 = z;
+            c2_0 = z;
+            c2_1 = z;
+            c2_2 = z;
+            c3_0 = z;
+            c3_1 = z;
+            c3_2 = z;
+            c4_0 = z;
+            c4_1 = z;
+            c4_2 = z;
+            c5_0 = z;
+            c5_1 = z;
+            c5_2 = z;
+            c6_0 = z;
+            c6_1 = z;
+            c6_2 = z;
+            c7_0 = z;
+            c7_1 = z;
+            c7_2 = z;
         } else {
-            c00 = FloatVector.fromArray(S, c, co + 0 * ldc);
-            c01 = FloatVector.fromArray(S, c, co + 0 * ldc + V);
-            c10 = FloatVector.fromArray(S, c, co + 1 * ldc);
-            c11 = FloatVector.fromArray(S, c, co + 1 * ldc + V);
-            c20 = FloatVector.fromArray(S, c, co + 2 * ldc);
-            c21 = FloatVector.fromArray(S, c, co + 2 * ldc + V);
-            c30 = FloatVector.fromArray(S, c, co + 3 * ldc);
-            c31 = FloatVector.fromArray(S, c, co + 3 * ldc + V);
-            c40 = FloatVector.fromArray(S, c, co + 4 * ldc);
-            c41 = FloatVector.fromArray(S, c, co + 4 * ldc + V);
-            c50 = FloatVector.fromArray(S, c, co + 5 * ldc);
-            c51 = FloatVector.fromArray(S, c, co + 5 * ldc + V);
-            c60 = FloatVector.fromArray(S, c, co + 6 * ldc);
-            c61 = FloatVector.fromArray(S, c, co + 6 * ldc + V);
-            c70 = FloatVector.fromArray(S, c, co + 7 * ldc);
-            c71 = FloatVector.fromArray(S, c, co + 7 * ldc + V);
+            c0_0 = FloatVector.fromArray(S, c, co + 0 * ldc + 0 * V);
+            c0_1 = FloatVector.fromArray(S, c, co + 0 * ldc + 1 * V);
+            c0_2 = FloatVector.fromArray(S, c, co + 0 * ldc + 2 * V);
+            c1_0 = FloatVector.fromArray(S, c, co + 1 * ldc + 0 * V);
+            c1_1 = FloatVector.fromArray(S, c, co + 1 * ldc + 1 * V);
+            c1_2 = FloatVector.fromArray(S, c, co + 1 * ldc + 2 * V);
+            c2_0 = FloatVector.fromArray(S, c, co + 2 * ldc + 0 * V);
+            c2_1 = FloatVector.fromArray(S, c, co + 2 * ldc + 1 * V);
+            c2_2 = FloatVector.fromArray(S, c, co + 2 * ldc + 2 * V);
+            c3_0 = FloatVector.fromArray(S, c, co + 3 * ldc + 0 * V);
+            c3_1 = FloatVector.fromArray(S, c, co + 3 * ldc + 1 * V);
+            c3_2 = FloatVector.fromArray(S, c, co + 3 * ldc + 2 * V);
+            c4_0 = FloatVector.fromArray(S, c, co + 4 * ldc + 0 * V);
+            c4_1 = FloatVector.fromArray(S, c, co + 4 * ldc + 1 * V);
+            c4_2 = FloatVector.fromArray(S, c, co + 4 * ldc + 2 * V);
+            c5_0 = FloatVector.fromArray(S, c, co + 5 * ldc + 0 * V);
+            c5_1 = FloatVector.fromArray(S, c, co + 5 * ldc + 1 * V);
+            c5_2 = FloatVector.fromArray(S, c, co + 5 * ldc + 2 * V);
+            c6_0 = FloatVector.fromArray(S, c, co + 6 * ldc + 0 * V);
+            c6_1 = FloatVector.fromArray(S, c, co + 6 * ldc + 1 * V);
+            c6_2 = FloatVector.fromArray(S, c, co + 6 * ldc + 2 * V);
+            c7_0 = FloatVector.fromArray(S, c, co + 7 * ldc + 0 * V);
+            c7_1 = FloatVector.fromArray(S, c, co + 7 * ldc + 1 * V);
+            c7_2 = FloatVector.fromArray(S, c, co + 7 * ldc + 2 * V);
             if (mode == SCALE) {
                 FloatVector bv = FloatVector.broadcast(S, beta);
-                c00 = c00.mul(bv);
-                c01 = c01.mul(bv);
-                c10 = c10.mul(bv);
-                c11 = c11.mul(bv);
-                c20 = c20.mul(bv);
-                c21 = c21.mul(bv);
-                c30 = c30.mul(bv);
-                c31 = c31.mul(bv);
-                c40 = c40.mul(bv);
-                c41 = c41.mul(bv);
-                c50 = c50.mul(bv);
-                c51 = c51.mul(bv);
-                c60 = c60.mul(bv);
-                c61 = c61.mul(bv);
-                c70 = c70.mul(bv);
-                c71 = c71.mul(bv);
+                c0_0 = c0_0.mul(bv);
+                c0_1 = c0_1.mul(bv);
+                c0_2 = c0_2.mul(bv);
+                c1_0 = c1_0.mul(bv);
+                c1_1 = c1_1.mul(bv);
+                c1_2 = c1_2.mul(bv);
+                c2_0 = c2_0.mul(bv);
+                c2_1 = c2_1.mul(bv);
+                c2_2 = c2_2.mul(bv);
+                c3_0 = c3_0.mul(bv);
+                c3_1 = c3_1.mul(bv);
+                c3_2 = c3_2.mul(bv);
+                c4_0 = c4_0.mul(bv);
+                c4_1 = c4_1.mul(bv);
+                c4_2 = c4_2.mul(bv);
+                c5_0 = c5_0.mul(bv);
+                c5_1 = c5_1.mul(bv);
+                c5_2 = c5_2.mul(bv);
+                c6_0 = c6_0.mul(bv);
+                c6_1 = c6_1.mul(bv);
+                c6_2 = c6_2.mul(bv);
+                c7_0 = c7_0.mul(bv);
+                c7_1 = c7_1.mul(bv);
+                c7_2 = c7_2.mul(bv);
             }
         }
         for (int p = 0; p < kc; p++, ao += MR, bo += NR) {
-            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
-            FloatVector b1 = FloatVector.fromArray(S, pb, bo + V);
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo + 0 * V);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bo + 1 * V);
+            FloatVector b2 = FloatVector.fromArray(S, pb, bo + 2 * V);
             FloatVector x = FloatVector.broadcast(S, pa[ao + 0]);
-            c00 = x.fma(b0, c00);
-            c01 = x.fma(b1, c01);
+            c0_0 = x.fma(b0, c0_0);
+            c0_1 = x.fma(b1, c0_1);
+            c0_2 = x.fma(b2, c0_2);
             x = FloatVector.broadcast(S, pa[ao + 1]);
-            c10 = x.fma(b0, c10);
-            c11 = x.fma(b1, c11);
+            c1_0 = x.fma(b0, c1_0);
+            c1_1 = x.fma(b1, c1_1);
+            c1_2 = x.fma(b2, c1_2);
             x = FloatVector.broadcast(S, pa[ao + 2]);
-            c20 = x.fma(b0, c20);
-            c21 = x.fma(b1, c21);
+            c2_0 = x.fma(b0, c2_0);
+            c2_1 = x.fma(b1, c2_1);
+            c2_2 = x.fma(b2, c2_2);
             x = FloatVector.broadcast(S, pa[ao + 3]);
-            c30 = x.fma(b0, c30);
-            c31 = x.fma(b1, c31);
+            c3_0 = x.fma(b0, c3_0);
+            c3_1 = x.fma(b1, c3_1);
+            c3_2 = x.fma(b2, c3_2);
             x = FloatVector.broadcast(S, pa[ao + 4]);
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
+            c4_0 = x.fma(b0, c4_0);
+            c4_1 = x.fma(b1, c4_1);
+            c4_2 = x.fma(b2, c4_2);
             x = FloatVector.broadcast(S, pa[ao + 5]);
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
+            c5_0 = x.fma(b0, c5_0);
+            c5_1 = x.fma(b1, c5_1);
+            c5_2 = x.fma(b2, c5_2);
             x = FloatVector.broadcast(S, pa[ao + 6]);
-            c60 = x.fma(b0, c60);
-            c61 = x.fma(b1, c61);
+            c6_0 = x.fma(b0, c6_0);
+            c6_1 = x.fma(b1, c6_1);
+            c6_2 = x.fma(b2, c6_2);
             x = FloatVector.broadcast(S, pa[ao + 7]);
-            c70 = x.fma(b0, c70);
-            c71 = x.fma(b1, c71);
+            c7_0 = x.fma(b0, c7_0);
+            c7_1 = x.fma(b1, c7_1);
+            c7_2 = x.fma(b2, c7_2);
         }
-        c00.intoArray(c, co + 0 * ldc);
-        c01.intoArray(c, co + 0 * ldc + V);
-        c10.intoArray(c, co + 1 * ldc);
-        c11.intoArray(c, co + 1 * ldc + V);
-        c20.intoArray(c, co + 2 * ldc);
-        c21.intoArray(c, co + 2 * ldc + V);
-        c30.intoArray(c, co + 3 * ldc);
-        c31.intoArray(c, co + 3 * ldc + V);
-        c40.intoArray(c, co + 4 * ldc);
-        c41.intoArray(c, co + 4 * ldc + V);
-        c50.intoArray(c, co + 5 * ldc);
-        c51.intoArray(c, co + 5 * ldc + V);
-        c60.intoArray(c, co + 6 * ldc);
-        c61.intoArray(c, co + 6 * ldc + V);
-        c70.intoArray(c, co + 7 * ldc);
-        c71.intoArray(c, co + 7 * ldc + V);
+        c0_0.intoArray(c, co + 0 * ldc + 0 * V);
+        c0_1.intoArray(c, co + 0 * ldc + 1 * V);
+        c0_2.intoArray(c, co + 0 * ldc + 2 * V);
+        c1_0.intoArray(c, co + 1 * ldc + 0 * V);
+        c1_1.intoArray(c, co + 1 * ldc + 1 * V);
+        c1_2.intoArray(c, co + 1 * ldc + 2 * V);
+        c2_0.intoArray(c, co + 2 * ldc + 0 * V);
+        c2_1.intoArray(c, co + 2 * ldc + 1 * V);
+        c2_2.intoArray(c, co + 2 * ldc + 2 * V);
+        c3_0.intoArray(c, co + 3 * ldc + 0 * V);
+        c3_1.intoArray(c, co + 3 * ldc + 1 * V);
+        c3_2.intoArray(c, co + 3 * ldc + 2 * V);
+        c4_0.intoArray(c, co + 4 * ldc + 0 * V);
+        c4_1.intoArray(c, co + 4 * ldc + 1 * V);
+        c4_2.intoArray(c, co + 4 * ldc + 2 * V);
+        c5_0.intoArray(c, co + 5 * ldc + 0 * V);
+        c5_1.intoArray(c, co + 5 * ldc + 1 * V);
+        c5_2.intoArray(c, co + 5 * ldc + 2 * V);
+        c6_0.intoArray(c, co + 6 * ldc + 0 * V);
+        c6_1.intoArray(c, co + 6 * ldc + 1 * V);
+        c6_2.intoArray(c, co + 6 * ldc + 2 * V);
+        c7_0.intoArray(c, co + 7 * ldc + 0 * V);
+        c7_1.intoArray(c, co + 7 * ldc + 1 * V);
+        c7_2.intoArray(c, co + 7 * ldc + 2 * V);
     }
 
     private static void storeEdge(float[] tmp, int rows, int cols, float[] c, int co, int ldc, int mode, float beta) {

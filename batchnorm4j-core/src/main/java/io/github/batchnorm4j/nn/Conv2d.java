@@ -1,6 +1,7 @@
 package io.github.batchnorm4j.nn;
 
 import io.github.batchnorm4j.kernel.Gemm;
+import io.github.batchnorm4j.kernel.RowDots;
 import io.github.batchnorm4j.kernel.WorkerPool;
 import io.github.batchnorm4j.tensor.MemoryFormat;
 import io.github.batchnorm4j.tensor.Tensor;
@@ -24,6 +25,8 @@ import java.util.random.RandomGenerator;
 public final class Conv2d extends Module {
     /** Samples per backward chunk are chosen so there are at most this many chunks (partial dW buffers). */
     private static final int MAX_CHUNKS = 16;
+    /** Below this many weight columns (Cin*k*k) the weight gradient uses row dot products instead of GEMM. */
+    private static final int SMALL_K = 32;
     private static final ThreadLocal<float[]> SRC = new ThreadLocal<>();
     private static final ThreadLocal<float[]> GRID = new ThreadLocal<>();
     private static final ThreadLocal<float[]> DY = new ThreadLocal<>();
@@ -195,7 +198,12 @@ public final class Conv2d extends Module {
                     dyg = dy;
                     dygOff = dyOff;
                 }
-                Gemm.sgemmRows(false, true, outChannels, kd, g.q, 1f, dyg, dygOff, g.q, src, g.rows, 1f, part, 0, kd);
+                if (kd < SMALL_K) {
+                    RowDots.accumulate(outChannels, kd, g.q, dyg, dygOff, g.q, src, g.rows, part, 0, kd);
+                } else {
+                    Gemm.sgemmRows(false, true, outChannels, kd, g.q, 1f, dyg, dygOff, g.q, src, g.rows, 1f,
+                            part, 0, kd);
+                }
                 if (doBias) {
                     for (int co = 0; co < outChannels; co++) {
                         double acc = 0;

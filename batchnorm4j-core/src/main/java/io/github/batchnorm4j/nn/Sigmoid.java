@@ -9,21 +9,21 @@ public final class Sigmoid extends Activation {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     @Override
-    void apply(float[] x, float[] y, int n) {
-        int i = 0;
+    void apply(float[] x, float[] y, int from, int to) {
+        int i = from;
         FloatVector one = FloatVector.broadcast(S, 1f);
-        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+        for (int bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             FloatVector e = FloatVector.fromArray(S, x, i).neg().lanewise(VectorOperators.EXP);
             one.div(e.add(one)).intoArray(y, i);
         }
-        for (; i < n; i++) {
+        for (; i < to; i++) {
             y[i] = (float) (1.0 / (1.0 + Math.exp(-x[i])));
         }
     }
 
     @Override
-    void derivative(float[] y, float[] dy, float[] dx, int n) {
-        for (int i = 0; i < n; i++) {
+    void derivative(float[] y, float[] dy, float[] dx, int from, int to) {
+        for (int i = from; i < to; i++) {
             float v = y[i];
             dx[i] = dy[i] * v * (1f - v);
         }

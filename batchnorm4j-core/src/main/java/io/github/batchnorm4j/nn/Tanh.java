@@ -9,19 +9,19 @@ public final class Tanh extends Activation {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     @Override
-    void apply(float[] x, float[] y, int n) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+    void apply(float[] x, float[] y, int from, int to) {
+        int i = from;
+        for (int bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             FloatVector.fromArray(S, x, i).lanewise(VectorOperators.TANH).intoArray(y, i);
         }
-        for (; i < n; i++) {
+        for (; i < to; i++) {
             y[i] = (float) Math.tanh(x[i]);
         }
     }
 
     @Override
-    void derivative(float[] y, float[] dy, float[] dx, int n) {
-        for (int i = 0; i < n; i++) {
+    void derivative(float[] y, float[] dy, float[] dx, int from, int to) {
+        for (int i = from; i < to; i++) {
             float v = y[i];
             dx[i] = dy[i] * (1f - v * v);
         }

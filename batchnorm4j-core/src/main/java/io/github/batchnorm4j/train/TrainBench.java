@@ -85,7 +85,7 @@ public final class TrainBench {
         int[] counter = {0};
         Runnable step = () -> {
             int i = counter[0]++ % xs.length;
-            net.zeroGrad();
+            opt.zeroGrad(); // the optimizer keeps its parameter list; Module.zeroGrad() rebuilds the name map
             loss.forward(net.forward(xs[i]), ys[i]);
             net.backward(loss.backward());
             opt.step();

@@ -131,7 +131,7 @@ public final class Trainer {
                 for (TrainerCallback cb : callbacks) {
                     cb.beforeTrainStep(model, step, batch.input());
                 }
-                model.zeroGrad();
+                model.zeroGrad(); // every parameter, also any the optimizer does not update (diagnostics read them)
                 Tensor logits = model.forward(batch.input());
                 double l = loss.forward(logits, batch.labels());
                 if (!Double.isFinite(l)) {

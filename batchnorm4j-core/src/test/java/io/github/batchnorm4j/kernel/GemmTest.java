@@ -38,6 +38,42 @@ class GemmTest {
     }
 
     @Test
+    void rowDotsAndRowGemmMatchReference() {
+        SplittableRandom rng = new SplittableRandom(4);
+        for (int m : new int[] {1, 3, 8}) {
+            for (int n : new int[] {1, 4, 7, 9}) {
+                for (int len : new int[] {1, 15, 16, 97}) {
+                    float[] a = random(rng, m * len + 2);
+                    float[] b = random(rng, 300);
+                    int[] rows = new int[n];
+                    for (int j = 0; j < n; j++) {
+                        rows[j] = rng.nextInt(300 - len + 1);
+                    }
+                    // gather the rows into a plain B (n x len) for the reference
+                    float[] plain = new float[n * len];
+                    for (int j = 0; j < n; j++) {
+                        System.arraycopy(b, rows[j], plain, j * len, len);
+                    }
+                    float[] c = random(rng, m * n);
+                    float[] expected = c.clone();
+                    float[] viaGemm = c.clone();
+                    Gemm.sgemmReference(false, true, m, n, len, 1f, a, 2, len, plain, 0, len, 1f, expected, 0, n);
+                    RowDots.accumulate(m, n, len, a, 2, len, b, rows, c, 0, n);
+                    Gemm.sgemmRows(false, true, m, n, len, 1f, a, 2, len, b, rows, 1f, viaGemm, 0, n);
+                    for (int i = 0; i < c.length; i++) {
+                        assertEquals(expected[i], c[i], 2e-6 * len + 1e-6, "RowDots m=" + m + " n=" + n + " len=" + len);
+                        assertEquals(expected[i], viaGemm[i], 2e-6 * len + 1e-6, "sgemmRows m=" + m + " n=" + n);
+                    }
+                }
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Gemm.sgemmRows(false, false,
+                1, 4, 2, 1f, new float[2], 0, 2, new float[10], new int[] {0, 7}, 0f, new float[4], 0, 4));
+        assertEquals("Expected row 1 of B (start 7, length 4) within an array of 10 values, got end 11",
+                e.getMessage());
+    }
+
+    @Test
     void betaZeroIgnoresNaNInC() {
         float[] a = {1, 2};
         float[] b = {3, 4};

@@ -62,7 +62,8 @@ class InteropTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp_bn_sigmoid", "mlp_ln_relu", "cnn_bn_relu", "cnn_gn_relu", "resnet_bn"})
+    @ValueSource(strings = {"mlp_bn_sigmoid", "mlp_ln_relu", "cnn_bn_relu", "cnn_gn_relu", "resnet_bn",
+        "mlp_none_sigmoid", "mlp_gn_relu", "cnn_none_sigmoid", "cnn_ln_relu", "resnet_none", "resnet_gn"})
     void pyTorchModelGivesTheSameLogits(String name) throws Exception {
         SafeTensors.Contents c = SafeTensors.read(resource("torch_" + name + ".safetensors"));
         Module m = ModelFactory.build(spec(c.metadata()), new SplittableRandom(1));
@@ -106,7 +107,8 @@ class InteropTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp_bn_sigmoid", "mlp_ln_relu", "cnn_bn_relu", "cnn_gn_relu", "resnet_bn"})
+    @ValueSource(strings = {"mlp_bn_sigmoid", "mlp_ln_relu", "cnn_bn_relu", "cnn_gn_relu", "resnet_bn",
+        "mlp_none_sigmoid", "mlp_gn_relu", "cnn_none_sigmoid", "cnn_ln_relu", "resnet_none", "resnet_gn"})
     void javaTrainedModelIsWhatWasGivenToPyTorch(String name) throws Exception {
         // Same architecture as the torch file of that name.
         ModelSpec spec = spec(SafeTensors.read(resource("torch_" + name + ".safetensors")).metadata());

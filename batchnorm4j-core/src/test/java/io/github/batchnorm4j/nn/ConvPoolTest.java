@@ -20,6 +20,8 @@ class ConvPoolTest {
             {2, 3, 4, 5, 5, 3, 1, 1}, {1, 1, 3, 7, 6, 3, 1, 0}, {3, 2, 5, 6, 7, 3, 2, 1}, {2, 3, 2, 5, 5, 1, 1, 0},
             {2, 4, 3, 6, 6, 1, 2, 0}, {1, 2, 2, 4, 5, 2, 2, 0}, {2, 2, 3, 3, 3, 5, 1, 2}, {1, 1, 1, 1, 1, 1, 1, 0},
             {2, 13, 9, 5, 5, 3, 1, 1}, {1, 3, 33, 9, 8, 3, 3, 2},
+            // Cin*k*k >= 32: the weight gradient goes through GEMM rather than row dot products
+            {2, 5, 3, 7, 7, 3, 2, 1}, {1, 40, 2, 3, 3, 1, 1, 0},
         };
         for (int[] c : cases) {
             for (boolean bias : new boolean[] {true, false}) {
@@ -104,8 +106,9 @@ class ConvPoolTest {
     @Test
     void poolsMatchReference() {
         // {n, c, h, w, k, stride}
+        // 2x2/2 with even and odd sizes (odd: the last row/column belongs to no window and gets 0)
         int[][] cases = {{2, 3, 4, 4, 2, 2}, {1, 2, 5, 7, 2, 2}, {2, 1, 5, 5, 3, 1}, {1, 3, 7, 6, 3, 2},
-            {1, 1, 1, 1, 1, 1}, {2, 7, 9, 9, 2, 3}};
+            {1, 1, 1, 1, 1, 1}, {2, 7, 9, 9, 2, 3}, {1, 2, 4, 40, 2, 2}, {1, 1, 3, 66, 2, 2}, {1, 1, 2, 67, 2, 2}};
         for (int[] c : cases) {
             int n = c[0], ch = c[1], h = c[2], w = c[3], k = c[4], s = c[5];
             GradCheck.check(new MaxPool2d(k, s), GradCheck.randomInput(1, n, ch, h, w),
@@ -116,6 +119,38 @@ class ConvPoolTest {
         GradCheck.check(new GlobalAvgPool2d(), GradCheck.randomInput(1, 3, 5, 4, 7),
                 (x, q) -> Ref.rowMean(x, 15, 28), 1e-6, 2);
         assertEquals(new MaxPool2d(2).stride(), 2);
+    }
+
+    @Test
+    void maxPoolRoutesTiesToFirstElementIn2x2FastPath() {
+        // windows full of equal values (and some NaN): the branch-free 2x2 path must pick the first one
+        int w = 40;
+        float[] x = new float[2 * w];
+        SplittableRandom rng = new SplittableRandom(3);
+        for (int i = 0; i < w; i += 2) {
+            int kind = rng.nextInt(4);
+            float v = kind == 3 ? Float.NaN : rng.nextInt(2);
+            for (int[] at : new int[][] {{0, i}, {0, i + 1}, {1, i}, {1, i + 1}}) {
+                x[at[0] * w + at[1]] = kind == 0 ? v : (rng.nextBoolean() ? v : (kind == 3 ? 0 : v - 1));
+            }
+        }
+        MaxPool2d pool = new MaxPool2d(2);
+        Tensor y = pool.forward(Tensor.of(x.clone(), 1, 1, 2, w));
+        float[] g = new float[w / 2];
+        java.util.Arrays.fill(g, 1f);
+        float[] dx = pool.backward(Tensor.of(g, 1, 1, 1, w / 2)).data();
+        for (int o = 0; o < w / 2; o++) {
+            float m = y.data()[o];
+            int first = -1;
+            for (int at : new int[] {2 * o, 2 * o + 1, w + 2 * o, w + 2 * o + 1}) {
+                if (first < 0 && (x[at] == m || (m != m && x[at] != x[at]))) {
+                    first = at;
+                }
+            }
+            for (int at : new int[] {2 * o, 2 * o + 1, w + 2 * o, w + 2 * o + 1}) {
+                assertEquals(at == first ? 1f : 0f, dx[at], "window " + o + " element " + at);
+            }
+        }
     }
 
     @Test

@@ -172,6 +172,24 @@ class TrainerTest {
     }
 
     @Test
+    void threadCountDoesNotChangeTheBits() throws IOException {
+        Path data = synthetic(dir.resolve("data"), 120, 10);
+        DataLocator.Splits splits = DataLocator.read(data);
+        RunConfig c = new RunConfig("cnn", "bn", "relu", 4, "sgd", 0.05, 0.9, false, 1e-3, true, "constant", 0, 1, 1,
+                16, 1, 0, 3, 24, true, null);
+        int before = io.github.batchnorm4j.kernel.WorkerPool.threads();
+        try {
+            io.github.batchnorm4j.kernel.WorkerPool.setThreads(1);
+            TrainingRun.create(c, splits, dir.resolve("t1"), null, false, 5, 0).trainer().fit();
+            io.github.batchnorm4j.kernel.WorkerPool.setThreads(3);
+            TrainingRun.create(c, splits, dir.resolve("t3"), null, false, 5, 0).trainer().fit();
+        } finally {
+            io.github.batchnorm4j.kernel.WorkerPool.setThreads(before);
+        }
+        assertSameBits(state(dir.resolve("t1")), state(dir.resolve("t3")));
+    }
+
+    @Test
     void nanLossStopsNamingTheStepAndKeepsTheCheckpoint() throws IOException {
         Path data = synthetic(dir.resolve("data"), 100, 10);
         Path out = dir.resolve("run");

@@ -1,0 +1,64 @@
+package io.github.batchnorm4j.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@code C += A * B^T} where both operands are read along their rows: {@code C[i][j] += sum_q A[i][q] * B_j[q]},
+ * with row {@code j} of B starting at {@code bRows[j]}. For products with very few columns (a convolution's
+ * weight gradient when {@code Cin*k*k} is small) this beats {@link Gemm}, whose packed panels would be mostly
+ * padding. Each dot product is a vector sum over q in a fixed order, so results do not depend on threads.
+ */
+public final class RowDots {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int V = S.length();
+
+    private RowDots() {}
+
+    public static void accumulate(int m, int n, int len, float[] a, int aOff, int lda, float[] b, int[] bRows,
+                                  float[] c, int cOff, int ldc) {
+        int bound = len - len % V;
+        for (int i = 0; i < m; i++) {
+            int ar = aOff + i * lda;
+            int ci = cOff + i * ldc;
+            int j = 0;
+            for (; j + 4 <= n; j += 4) {
+                int b0 = bRows[j], b1 = bRows[j + 1], b2 = bRows[j + 2], b3 = bRows[j + 3];
+                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+                for (int q = 0; q < bound; q += V) {
+                    FloatVector x = FloatVector.fromArray(S, a, ar + q);
+                    s0 = x.fma(FloatVector.fromArray(S, b, b0 + q), s0);
+                    s1 = x.fma(FloatVector.fromArray(S, b, b1 + q), s1);
+                    s2 = x.fma(FloatVector.fromArray(S, b, b2 + q), s2);
+                    s3 = x.fma(FloatVector.fromArray(S, b, b3 + q), s3);
+                }
+                float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
+                float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+                for (int q = bound; q < len; q++) {
+                    float x = a[ar + q];
+                    t0 += x * b[b0 + q];
+                    t1 += x * b[b1 + q];
+                    t2 += x * b[b2 + q];
+                    t3 += x * b[b3 + q];
+                }
+                c[ci + j] += t0;
+                c[ci + j + 1] += t1;
+                c[ci + j + 2] += t2;
+                c[ci + j + 3] += t3;
+            }
+            for (; j < n; j++) {
+                int b0 = bRows[j];
+                FloatVector s0 = FloatVector.zero(S);
+                for (int q = 0; q < bound; q += V) {
+                    s0 = FloatVector.fromArray(S, a, ar + q).fma(FloatVector.fromArray(S, b, b0 + q), s0);
+                }
+                float t0 = s0.reduceLanes(VectorOperators.ADD);
+                for (int q = bound; q < len; q++) {
+                    t0 += a[ar + q] * b[b0 + q];
+                }
+                c[ci + j] += t0;
+            }
+        }
+    }
+}
