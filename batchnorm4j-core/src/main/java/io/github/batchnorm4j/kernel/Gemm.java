@@ -125,6 +125,14 @@ public final class Gemm {
                     int co = cOff + (i0 + ip * MR) * ldc + j0 + jp * NR;
                     if (rows == MR && cols == NR) {
                         kernel(kc, pa, ip * MR * kc, pb, jp * NR * kc, c, co, ldc, mode, beta);
+                    } else if (cols <= V) {
+                        if (rows == MR && cols == V) {
+                            kernelNarrow(kc, pa, ip * MR * kc, pb, jp * NR * kc, c, co, ldc, mode, beta);
+                        } else {
+                            float[] tmp = w.tmp;
+                            kernelNarrow(kc, pa, ip * MR * kc, pb, jp * NR * kc, tmp, 0, NR, OVERWRITE, 0f);
+                            storeEdge(tmp, rows, cols, c, co, ldc, mode, beta);
+                        }
                     } else {
                         float[] tmp = w.tmp;
                         kernel(kc, pa, ip * MR * kc, pb, jp * NR * kc, tmp, 0, NR, OVERWRITE, 0f);
@@ -360,6 +368,65 @@ public final class Gemm {
         c7_0.intoArray(c, co + 7 * ldc + 0 * V);
         c7_1.intoArray(c, co + 7 * ldc + 1 * V);
         c7_2.intoArray(c, co + 7 * ldc + 2 * V);
+    }
+
+    /**
+     * The MR x V block for a last column panel of at most V valid columns (n = 100 would otherwise spend a third
+     * of its work on a 48-wide panel holding 4 columns). Reads the first V floats of each NR-wide packed row.
+     */
+    private static void kernelNarrow(int kc, float[] pa, int ao, float[] pb, int bo, float[] c, int co, int ldc,
+                                     int mode, float beta) {
+        FloatVector c0, c1, c2, c3, c4, c5, c6, c7;
+        if (mode == OVERWRITE) {
+            FloatVector z = FloatVector.zero(S);
+            c0 = z;
+            c1 = z;
+            c2 = z;
+            c3 = z;
+            c4 = z;
+            c5 = z;
+            c6 = z;
+            c7 = z;
+        } else {
+            c0 = FloatVector.fromArray(S, c, co + 0 * ldc);
+            c1 = FloatVector.fromArray(S, c, co + 1 * ldc);
+            c2 = FloatVector.fromArray(S, c, co + 2 * ldc);
+            c3 = FloatVector.fromArray(S, c, co + 3 * ldc);
+            c4 = FloatVector.fromArray(S, c, co + 4 * ldc);
+            c5 = FloatVector.fromArray(S, c, co + 5 * ldc);
+            c6 = FloatVector.fromArray(S, c, co + 6 * ldc);
+            c7 = FloatVector.fromArray(S, c, co + 7 * ldc);
+            if (mode == SCALE) {
+                FloatVector bv = FloatVector.broadcast(S, beta);
+                c0 = c0.mul(bv);
+                c1 = c1.mul(bv);
+                c2 = c2.mul(bv);
+                c3 = c3.mul(bv);
+                c4 = c4.mul(bv);
+                c5 = c5.mul(bv);
+                c6 = c6.mul(bv);
+                c7 = c7.mul(bv);
+            }
+        }
+        for (int p = 0; p < kc; p++, ao += MR, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
+            c0 = FloatVector.broadcast(S, pa[ao + 0]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, pa[ao + 1]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, pa[ao + 2]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, pa[ao + 3]).fma(b0, c3);
+            c4 = FloatVector.broadcast(S, pa[ao + 4]).fma(b0, c4);
+            c5 = FloatVector.broadcast(S, pa[ao + 5]).fma(b0, c5);
+            c6 = FloatVector.broadcast(S, pa[ao + 6]).fma(b0, c6);
+            c7 = FloatVector.broadcast(S, pa[ao + 7]).fma(b0, c7);
+        }
+        c0.intoArray(c, co + 0 * ldc);
+        c1.intoArray(c, co + 1 * ldc);
+        c2.intoArray(c, co + 2 * ldc);
+        c3.intoArray(c, co + 3 * ldc);
+        c4.intoArray(c, co + 4 * ldc);
+        c5.intoArray(c, co + 5 * ldc);
+        c6.intoArray(c, co + 6 * ldc);
+        c7.intoArray(c, co + 7 * ldc);
     }
 
     private static void storeEdge(float[] tmp, int rows, int cols, float[] c, int co, int ldc, int mode, float beta) {
