@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 
 /** {@code bn4j bench ...}: the parent of the benchmark subcommands. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Run a benchmark.",
-        subcommands = {GemmBenchCommand.class, TrainBenchCommand.class, SyncBenchCommand.class})
+        subcommands = {GemmBenchCommand.class, TrainBenchCommand.class, SyncBenchCommand.class,
+                InferBenchCommand.class})
 public final class BenchCommand implements Runnable {
     @Override
     public void run() {

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bn4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Batch Normalization and its family, exact and fast, in pure Java.",
         subcommands = {CommandLine.HelpCommand.class, VerifyGoldenCommand.class, TrainCommand.class,
-                BenchCommand.class})
+                PredictCommand.class, ExportCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

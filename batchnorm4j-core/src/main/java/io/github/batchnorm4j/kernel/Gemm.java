@@ -44,7 +44,7 @@ public final class Gemm {
                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc) {
         checkArgs(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        run(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, null, beta, c, cOff, ldc);
+        run(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, null, beta, c, cOff, ldc, null);
     }
 
     /**
@@ -57,23 +57,71 @@ public final class Gemm {
                                  float beta, float[] c, int cOff, int ldc) {
         checkMatrix("A", a, aOff, lda, transA ? k : m, transA ? m : k);
         checkMatrix("C", c, cOff, ldc, m, n);
-        int rows = transB ? n : k;
-        int len = transB ? k : n;
-        if (bRows.length < rows) {
-            throw new IllegalArgumentException("Expected " + rows + " row starts for B, got " + bRows.length);
-        }
-        for (int r = 0; r < rows; r++) {
-            if (bRows[r] < 0 || (long) bRows[r] + len > b.length) {
-                throw new IllegalArgumentException("Expected row " + r + " of B (start " + bRows[r] + ", length "
-                        + len + ") within an array of " + b.length + " values, got end " + ((long) bRows[r] + len));
+        checkRows(transB, n, k, b, bRows);
+        run(transA, transB, m, n, k, alpha, a, aOff, lda, b, 0, 0, bRows, beta, c, cOff, ldc, null);
+    }
+
+    /**
+     * {@link #sgemmRows} with A packed beforehand by {@link #pack}: a convolution multiplies the same weights with
+     * every sample, so it packs them once per call instead of once per sample.
+     */
+    public static void sgemmRows(PackedA a, boolean transB, int n, float[] b, int[] bRows, float beta, float[] c,
+                                 int cOff, int ldc) {
+        checkMatrix("C", c, cOff, ldc, a.m, n);
+        checkRows(transB, n, a.k, b, bRows);
+        run(false, transB, a.m, n, a.k, 1f, null, 0, 1, b, 0, 0, bRows, beta, c, cOff, ldc, a);
+    }
+
+    /** Packs {@code alpha * op(A)} ({@code m x k}) in the layout the tiles read; reuses {@code reuse}'s array. */
+    public static PackedA pack(boolean transA, int m, int k, float alpha, float[] a, int aOff, int lda,
+                               PackedA reuse) {
+        checkMatrix("A", a, aOff, lda, transA ? k : m, transA ? m : k);
+        int rowTiles = (m + MC - 1) / MC;
+        int lastPanels = m == 0 ? 0 : ((m - (rowTiles - 1) * MC) + MR - 1) / MR;
+        int size = ((rowTiles - 1) * (MC / MR) + lastPanels) * MR * k;
+        float[] data = reuse != null && reuse.data.length >= size ? reuse.data : new float[Math.max(size, 1)];
+        int kStep = kStep(k);
+        for (int rt = 0; rt < rowTiles; rt++) {
+            int i0 = rt * MC;
+            int mc = Math.min(MC, m - i0);
+            int mPanels = (mc + MR - 1) / MR;
+            for (int p0 = 0; p0 < k; p0 += kStep) {
+                packA(transA, a, aOff, lda, i0, mc, p0, Math.min(kStep, k - p0), alpha, data,
+                        PackedA.offset(rt, mPanels, p0, k));
             }
         }
-        run(transA, transB, m, n, k, alpha, a, aOff, lda, b, 0, 0, bRows, beta, c, cOff, ldc);
+        return new PackedA(m, k, data);
+    }
+
+    /** A matrix packed by {@link #pack}: row tiles of MC rows, each a run of k blocks of MR-row panels. */
+    public static final class PackedA {
+        final int m;
+        final int k;
+        final float[] data;
+
+        PackedA(int m, int k, float[] data) {
+            this.m = m;
+            this.k = k;
+            this.data = data;
+        }
+
+        int offset(int rt, int mPanels, int p0) {
+            return offset(rt, mPanels, p0, k);
+        }
+
+        static int offset(int rt, int mPanels, int p0, int k) {
+            return rt * MC * k + mPanels * MR * p0;
+        }
+    }
+
+    private static int kStep(int k) {
+        int blocks = Math.max(1, (k + KC - 1) / KC);
+        return (k + blocks - 1) / blocks;
     }
 
     private static void run(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int[] bRows,
-                            float beta, float[] c, int cOff, int ldc) {
+                            float beta, float[] c, int cOff, int ldc, PackedA packed) {
         if (m == 0 || n == 0) {
             return;
         }
@@ -89,17 +137,17 @@ public final class Gemm {
         if (flops < 2_000_000L || tasks == 1) {
             for (int t = 0; t < tasks; t++) {
                 tile(t / colTiles, t % colTiles, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, bRows,
-                        beta, c, cOff, ldc);
+                        beta, c, cOff, ldc, packed);
             }
             return;
         }
         WorkerPool.parallelFor(tasks, t -> tile(t / colTiles, t % colTiles, transA, transB, m, n, k, alpha,
-                a, aOff, lda, b, bOff, ldb, bRows, beta, c, cOff, ldc));
+                a, aOff, lda, b, bOff, ldb, bRows, beta, c, cOff, ldc, packed));
     }
 
     private static void tile(int rt, int ct, boolean transA, boolean transB, int m, int n, int k, float alpha,
                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int[] bRows,
-                             float beta, float[] c, int cOff, int ldc) {
+                             float beta, float[] c, int cOff, int ldc, PackedA packed) {
         Workspace w = WORK.get();
         int i0 = rt * MC;
         int mc = Math.min(MC, m - i0);
@@ -107,14 +155,20 @@ public final class Gemm {
         int nc = Math.min(NT, n - j0);
         int mPanels = (mc + MR - 1) / MR;
         int nPanels = (nc + NR - 1) / NR;
-        float[] pa = w.packA(mPanels * MR * KC);
+        float[] pa = packed != null ? packed.data : w.packA(mPanels * MR * KC);
         float[] pb = w.packB(nPanels * NR * KC);
         // k is cut into equal blocks of at most KC (288 = 144 + 144, not 256 + 32): a short last block would pay
         // the C load/store of a full pass for little work.
-        int kStep = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+        int kStep = kStep(k);
         for (int p0 = 0; p0 < k; p0 += kStep) {
             int kc = Math.min(kStep, k - p0);
-            packA(transA, a, aOff, lda, i0, mc, p0, kc, alpha, pa);
+            int ab;
+            if (packed != null) {
+                ab = packed.offset(rt, mPanels, p0);
+            } else {
+                ab = 0;
+                packA(transA, a, aOff, lda, i0, mc, p0, kc, alpha, pa, 0);
+            }
             packB(transB, b, bOff, ldb, bRows, p0, kc, j0, nc, pb);
             // First k block applies beta; later blocks add onto what the earlier ones stored.
             int mode = p0 > 0 ? ACCUMULATE : beta == 0f ? OVERWRITE : SCALE;
@@ -124,10 +178,18 @@ public final class Gemm {
                     int rows = Math.min(MR, mc - ip * MR);
                     int co = cOff + (i0 + ip * MR) * ldc + j0 + jp * NR;
                     if (rows == MR && cols == NR) {
-                        kernel(kc, pa, ip * MR * kc, pb, jp * NR * kc, c, co, ldc, mode, beta);
+                        kernel(kc, pa, ab + ip * MR * kc, pb, jp * NR * kc, c, co, ldc, mode, beta);
+                    } else if (cols <= V) {
+                        if (rows == MR && cols == V) {
+                            kernelNarrow(kc, pa, ab + ip * MR * kc, pb, jp * NR * kc, c, co, ldc, mode, beta);
+                        } else {
+                            float[] tmp = w.tmp;
+                            kernelNarrow(kc, pa, ab + ip * MR * kc, pb, jp * NR * kc, tmp, 0, NR, OVERWRITE, 0f);
+                            storeEdge(tmp, rows, cols, c, co, ldc, mode, beta);
+                        }
                     } else {
                         float[] tmp = w.tmp;
-                        kernel(kc, pa, ip * MR * kc, pb, jp * NR * kc, tmp, 0, NR, OVERWRITE, 0f);
+                        kernel(kc, pa, ab + ip * MR * kc, pb, jp * NR * kc, tmp, 0, NR, OVERWRITE, 0f);
                         storeEdge(tmp, rows, cols, c, co, ldc, mode, beta);
                     }
                 }
@@ -141,10 +203,10 @@ public final class Gemm {
 
     /** Packs {@code alpha * opA[i0..i0+mc)[p0..p0+kc)} as MR-row panels, k-major inside a panel, zero-padded. */
     private static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc,
-                              float alpha, float[] pa) {
+                              float alpha, float[] pa, int paOff) {
         for (int ip = 0, i = i0; ip * MR < mc; ip++, i += MR) {
             int rows = Math.min(MR, mc - ip * MR);
-            int base = ip * MR * kc;
+            int base = paOff + ip * MR * kc;
             if (transA) {
                 for (int p = 0; p < kc; p++) {
                     int src = aOff + (p0 + p) * lda + i;
@@ -362,6 +424,65 @@ public final class Gemm {
         c7_2.intoArray(c, co + 7 * ldc + 2 * V);
     }
 
+    /**
+     * The MR x V block for a last column panel of at most V valid columns (n = 100 would otherwise spend a third
+     * of its work on a 48-wide panel holding 4 columns). Reads the first V floats of each NR-wide packed row.
+     */
+    private static void kernelNarrow(int kc, float[] pa, int ao, float[] pb, int bo, float[] c, int co, int ldc,
+                                     int mode, float beta) {
+        FloatVector c0, c1, c2, c3, c4, c5, c6, c7;
+        if (mode == OVERWRITE) {
+            FloatVector z = FloatVector.zero(S);
+            c0 = z;
+            c1 = z;
+            c2 = z;
+            c3 = z;
+            c4 = z;
+            c5 = z;
+            c6 = z;
+            c7 = z;
+        } else {
+            c0 = FloatVector.fromArray(S, c, co + 0 * ldc);
+            c1 = FloatVector.fromArray(S, c, co + 1 * ldc);
+            c2 = FloatVector.fromArray(S, c, co + 2 * ldc);
+            c3 = FloatVector.fromArray(S, c, co + 3 * ldc);
+            c4 = FloatVector.fromArray(S, c, co + 4 * ldc);
+            c5 = FloatVector.fromArray(S, c, co + 5 * ldc);
+            c6 = FloatVector.fromArray(S, c, co + 6 * ldc);
+            c7 = FloatVector.fromArray(S, c, co + 7 * ldc);
+            if (mode == SCALE) {
+                FloatVector bv = FloatVector.broadcast(S, beta);
+                c0 = c0.mul(bv);
+                c1 = c1.mul(bv);
+                c2 = c2.mul(bv);
+                c3 = c3.mul(bv);
+                c4 = c4.mul(bv);
+                c5 = c5.mul(bv);
+                c6 = c6.mul(bv);
+                c7 = c7.mul(bv);
+            }
+        }
+        for (int p = 0; p < kc; p++, ao += MR, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
+            c0 = FloatVector.broadcast(S, pa[ao + 0]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, pa[ao + 1]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, pa[ao + 2]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, pa[ao + 3]).fma(b0, c3);
+            c4 = FloatVector.broadcast(S, pa[ao + 4]).fma(b0, c4);
+            c5 = FloatVector.broadcast(S, pa[ao + 5]).fma(b0, c5);
+            c6 = FloatVector.broadcast(S, pa[ao + 6]).fma(b0, c6);
+            c7 = FloatVector.broadcast(S, pa[ao + 7]).fma(b0, c7);
+        }
+        c0.intoArray(c, co + 0 * ldc);
+        c1.intoArray(c, co + 1 * ldc);
+        c2.intoArray(c, co + 2 * ldc);
+        c3.intoArray(c, co + 3 * ldc);
+        c4.intoArray(c, co + 4 * ldc);
+        c5.intoArray(c, co + 5 * ldc);
+        c6.intoArray(c, co + 6 * ldc);
+        c7.intoArray(c, co + 7 * ldc);
+    }
+
     private static void storeEdge(float[] tmp, int rows, int cols, float[] c, int co, int ldc, int mode, float beta) {
         for (int r = 0; r < rows; r++) {
             int ci = co + r * ldc;
@@ -404,6 +525,20 @@ public final class Gemm {
                 }
                 int ci = cOff + i * ldc + j;
                 c[ci] = (float) (alpha * s + (beta == 0f ? 0.0 : (double) beta * c[ci]));
+            }
+        }
+    }
+
+    private static void checkRows(boolean transB, int n, int k, float[] b, int[] bRows) {
+        int rows = transB ? n : k;
+        int len = transB ? k : n;
+        if (bRows.length < rows) {
+            throw new IllegalArgumentException("Expected " + rows + " row starts for B, got " + bRows.length);
+        }
+        for (int r = 0; r < rows; r++) {
+            if (bRows[r] < 0 || (long) bRows[r] + len > b.length) {
+                throw new IllegalArgumentException("Expected row " + r + " of B (start " + bRows[r] + ", length "
+                        + len + ") within an array of " + b.length + " values, got end " + ((long) bRows[r] + len));
             }
         }
     }

@@ -47,6 +47,8 @@ public final class Conv2d extends Module {
     private float[][] dwParts = new float[0][];
     private double[][] dbParts = new double[0][];
     private float[] flipped = new float[0];
+    private Gemm.PackedA packedWeight;
+    private Gemm.PackedA packedFlipped;
 
     public Conv2d(int inChannels, int outChannels, int kernelSize, int stride, int padding, boolean bias,
                   RandomGenerator rng) {
@@ -124,11 +126,13 @@ public final class Conv2d extends Module {
         float[] b = bias == null ? null : bias.data();
         int inSize = inChannels * g.h * g.w;
         int outPlane = g.ho * g.wo;
+        packedWeight = Gemm.pack(false, outChannels, g.kdim, 1f, w, 0, g.kdim, packedWeight); // once, not per sample
+        Gemm.PackedA pw = packedWeight;
         WorkerPool.parallelFor(n, s -> {
             float[] src = Buffers.scratch(SRC, g.srcLen);
             float[] grid = Buffers.scratch(GRID, outChannels * g.q);
             g.fillSource(xs, s * inSize, src);
-            Gemm.sgemmRows(false, false, outChannels, g.q, g.kdim, 1f, w, 0, g.kdim, src, g.rows, 0f, grid, 0, g.q);
+            Gemm.sgemmRows(pw, false, g.q, src, g.rows, 0f, grid, 0, g.q);
             int yOff = s * outChannels * outPlane;
             for (int co = 0; co < outChannels; co++) {
                 float bv = b == null ? 0f : b[co];
@@ -163,6 +167,8 @@ public final class Conv2d extends Module {
             dx = gradInput.data();
             if (g.implicit) {
                 flipWeights(w, g);
+                int kk = outChannels * kernelSize * kernelSize;
+                packedFlipped = Gemm.pack(false, inChannels, kk, 1f, flipped, 0, kk, packedFlipped);
             }
         } else {
             dx = null;
@@ -171,7 +177,7 @@ public final class Conv2d extends Module {
         boolean doBias = bias != null;
         int inSize = inChannels * g.h * g.w;
         int outPlane = g.ho * g.wo;
-        float[] fw = flipped;
+        Gemm.PackedA fw = packedFlipped;
         WorkerPool.parallelFor(chunks, t -> {
             float[] part = dwParts[t];
             double[] bpart = dbParts[t];
@@ -240,7 +246,8 @@ public final class Conv2d extends Module {
     }
 
     /** dX of one sample: stride 1 through the flipped-kernel product, otherwise W^T dY and col2im. */
-    private void inputGradient(ConvGeometry g, float[] dy, int dyOff, float[] w, float[] fw, float[] dx, int dxOff) {
+    private void inputGradient(ConvGeometry g, float[] dy, int dyOff, float[] w, Gemm.PackedA fw, float[] dx,
+                               int dxOff) {
         int outPlane = g.ho * g.wo;
         int k = kernelSize;
         if (g.implicit) {
@@ -254,9 +261,8 @@ public final class Conv2d extends Module {
                 }
             }
             int cols = g.hp * g.wq;
-            int kk = outChannels * k * k;
             float[] grid = Buffers.scratch(DX, inChannels * cols);
-            Gemm.sgemmRows(false, false, inChannels, cols, kk, 1f, fw, 0, kk, dyq, g.flipRows, 0f, grid, 0, cols);
+            Gemm.sgemmRows(fw, false, cols, dyq, g.flipRows, 0f, grid, 0, cols);
             for (int ci = 0; ci < inChannels; ci++) {
                 for (int y = 0; y < g.h; y++) {
                     System.arraycopy(grid, ci * cols + (y + padding) * g.wq + padding, dx,

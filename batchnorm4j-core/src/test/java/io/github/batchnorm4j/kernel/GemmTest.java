@@ -74,6 +74,31 @@ class GemmTest {
     }
 
     @Test
+    void prePackedAGivesTheSameBitsAsPackingPerCall() {
+        SplittableRandom rng = new SplittableRandom(5);
+        Gemm.PackedA reuse = null;
+        for (int m : new int[] {1, 9, 64, 130, 300}) {
+            for (int k : new int[] {1, 13, 288, 600}) {
+                for (boolean ta : new boolean[] {false, true}) {
+                    int n = 77;
+                    float[] a = random(rng, m * k);
+                    float[] b = random(rng, k * n + 5);
+                    int[] rows = new int[k];
+                    for (int p = 0; p < k; p++) {
+                        rows[p] = rng.nextInt(5 + 1) + p * n;
+                    }
+                    float[] expected = random(rng, m * n);
+                    float[] c = expected.clone();
+                    Gemm.sgemmRows(ta, false, m, n, k, 0.5f, a, 0, ta ? m : k, b, rows, 0.25f, expected, 0, n);
+                    reuse = Gemm.pack(ta, m, k, 0.5f, a, 0, ta ? m : k, reuse);
+                    Gemm.sgemmRows(reuse, false, n, b, rows, 0.25f, c, 0, n);
+                    assertArrayEquals(expected, c, "m=" + m + " k=" + k + " transA=" + ta);
+                }
+            }
+        }
+    }
+
+    @Test
     void betaZeroIgnoresNaNInC() {
         float[] a = {1, 2};
         float[] b = {3, 4};

@@ -1,0 +1,55 @@
+package io.github.batchnorm4j.cli;
+
+import io.github.batchnorm4j.infer.Fold;
+import io.github.batchnorm4j.nn.Module;
+import io.github.batchnorm4j.onnx.OnnxExport;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code bn4j export}: writes a trained model as a standard ONNX file (opset 13), optionally BN-folded. */
+@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Export a trained model to ONNX (IR 7, opset 13) in inference form.",
+            "The graph input 'input' [N, C, H, W] takes images normalised as (x/255 - mean) / std with the mean and"
+                + " std printed here (stored in the checkpoint); the output 'output' holds the logits (or"
+                + " probabilities with --softmax)."})
+public final class ExportCommand implements Callable<Integer> {
+    @Option(names = "--checkpoint", required = true,
+            description = "model.safetensors or checkpoint.safetensors written by bn4j train, or its folder")
+    Path checkpoint;
+
+    @Option(names = "--onnx", required = true, description = "the ONNX file to write (atomically)")
+    Path onnx;
+
+    @Option(names = "--fold", description = "fold BatchNorm into the preceding Linear/Conv2d layers")
+    boolean fold;
+
+    @Option(names = "--softmax", description = "append Softmax so the output is class probabilities")
+    boolean softmax;
+
+    @Option(names = "--input", defaultValue = "1x28x28",
+            description = "input shape CxHxW the model was trained on (default: ${DEFAULT-VALUE})")
+    String input;
+
+    @Override
+    public Integer call() {
+        try {
+            SavedModel saved = SavedModel.load(checkpoint, SavedModel.parseShape(input));
+            Module model = fold ? Fold.fold(saved.model()) : saved.model();
+            String version = Main.class.getPackage().getImplementationVersion();
+            OnnxExport.write(model, saved.spec().input(), softmax, version == null ? "dev" : version, onnx);
+            System.out.printf(Locale.ROOT, "wrote %s (%s/%s/%s%s, input [N, %s], output [N, %d]%s); normalise inputs"
+                            + " as (x/255 - %s) / %s%n", onnx, saved.spec().model(), saved.spec().norm(),
+                    saved.spec().activation(), fold ? ", BN folded" : "", SavedModel.shape(saved.spec().input())
+                            .replace('x', ','), saved.spec().classes(), softmax ? ", softmax" : "",
+                    saved.mean(), saved.std());
+            return 0;
+        } catch (IOException | IllegalArgumentException e) {
+            System.err.println("bn4j export: " + e.getMessage());
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package io.github.batchnorm4j.cli;
+
+import io.github.batchnorm4j.data.DataLoader;
+import io.github.batchnorm4j.data.DataLocator;
+import io.github.batchnorm4j.data.DataSet;
+import io.github.batchnorm4j.infer.Fold;
+import io.github.batchnorm4j.infer.PreciseBN;
+import io.github.batchnorm4j.io.AtomicFiles;
+import io.github.batchnorm4j.kernel.WorkerPool;
+import io.github.batchnorm4j.nn.Module;
+import io.github.batchnorm4j.tensor.Tensor;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code bn4j predict}: evaluates a trained model (always in eval mode), optionally folded or PreciseBN-recalibrated. */
+@Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Evaluate a trained model in eval mode: accuracy and confusion matrix, or the logits as CSV.",
+            "--fold runs the BN-folded model; --precise-bn K first recalibrates the BN statistics exactly over K"
+                + " training batches."})
+public final class PredictCommand implements Callable<Integer> {
+    @Option(names = "--checkpoint", required = true,
+            description = "model.safetensors or checkpoint.safetensors written by bn4j train, or its folder")
+    Path checkpoint;
+
+    @Option(names = "--data", description = "folder with the IDX files (else $BN4J_DATA, else "
+            + "/usr/share/datasets/fashion-mnist)")
+    String data;
+
+    @Option(names = "--split", defaultValue = "test", description = "test | train (default: ${DEFAULT-VALUE})")
+    String split;
+
+    @Option(names = "--fold", description = "fold BatchNorm into the preceding Linear/Conv2d layers first")
+    boolean fold;
+
+    @Option(names = "--precise-bn", defaultValue = "0",
+            description = "recalibrate BN running statistics over this many training batches first (0: off)")
+    int preciseBn;
+
+    @Option(names = "--batch-size", defaultValue = "500", description = "(default: ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Option(names = "--logits", description = "write label and logits of every item to this CSV file instead")
+    Path logits;
+
+    @Option(names = "--threads", description = "worker threads (default: all processors)")
+    Integer threads;
+
+    @Override
+    public Integer call() {
+        try {
+            return predict();
+        } catch (IOException | IllegalArgumentException e) {
+            System.err.println("bn4j predict: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private int predict() throws IOException {
+        if (threads != null) {
+            WorkerPool.setThreads(threads);
+        }
+        if (!split.equals("test") && !split.equals("train")) {
+            throw new IllegalArgumentException("Expected --split test or train, got " + split);
+        }
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("Expected --batch-size > 0, got " + batchSize);
+        }
+        if (preciseBn < 0) {
+            throw new IllegalArgumentException("Expected --precise-bn >= 0, got " + preciseBn);
+        }
+        DataLocator.Splits splits = DataLocator.load(data, System.getenv(DataLocator.ENV));
+        DataSet set = split.equals("test") ? splits.test() : splits.train();
+        SavedModel saved = SavedModel.load(checkpoint, set.itemShape());
+        Module model = saved.model();
+        if (set.numClasses() > saved.spec().classes()) {
+            throw new IllegalArgumentException("Expected data with at most " + saved.spec().classes() + " classes (the"
+                    + " model's outputs), got " + set.numClasses());
+        }
+        if (preciseBn > 0) {
+            DataLoader calib = new DataLoader(splits.train(), batchSize, false, false, 0, saved.mean(), saved.std());
+            PreciseBN.Report r = PreciseBN.recalibrate(model, () -> inputs(calib), preciseBn);
+            System.err.printf(Locale.ROOT, "PreciseBN: %d BN layers recalibrated over %d training batches%n",
+                    r.layers().size(), r.batches());
+        }
+        if (fold) {
+            model = Fold.fold(model);
+        }
+        model.eval();
+        DataLoader loader = new DataLoader(set, batchSize, false, false, 0, saved.mean(), saved.std());
+        int classes = saved.spec().classes();
+        long[][] confusion = new long[classes][classes];
+        StringBuilder rows = logits == null ? null : new StringBuilder();
+        if (rows != null) {
+            rows.append("label");
+            for (int k = 0; k < classes; k++) {
+                rows.append(",logit").append(k);
+            }
+            rows.append('\n');
+        }
+        for (int b = 0; b < loader.batchesPerEpoch(); b++) {
+            DataLoader.Batch batch = loader.batch(0, b);
+            Tensor out = model.forward(batch.input());
+            float[] z = out.toContiguousArray();
+            for (int i = 0; i < batch.size(); i++) {
+                int best = 0;
+                for (int k = 1; k < classes; k++) {
+                    if (z[i * classes + k] > z[i * classes + best]) {
+                        best = k;
+                    }
+                }
+                confusion[batch.labels()[i]][best]++;
+                if (rows != null) {
+                    rows.append(batch.labels()[i]);
+                    for (int k = 0; k < classes; k++) {
+                        rows.append(',').append(z[i * classes + k]);
+                    }
+                    rows.append('\n');
+                }
+            }
+        }
+        if (rows != null) {
+            byte[] bytes = rows.toString().getBytes(StandardCharsets.UTF_8);
+            AtomicFiles.write(logits, bytes);
+            System.out.println("wrote " + set.size() + " rows of logits to " + logits);
+            return 0;
+        }
+        long correct = 0;
+        for (int k = 0; k < classes; k++) {
+            correct += confusion[k][k];
+        }
+        System.out.printf(Locale.ROOT, "%s (%s/%s/%s%s), %s split: %d items, eval mode%n", saved.file(),
+                saved.spec().model(), saved.spec().norm(), saved.spec().activation(), fold ? ", folded" : "", split,
+                set.size());
+        System.out.printf(Locale.ROOT, "accuracy %.4f (%d/%d)%n", (double) correct / Math.max(1, set.size()), correct,
+                set.size());
+        System.out.println(confusionTable(confusion));
+        return 0;
+    }
+
+    private static Iterator<Tensor> inputs(DataLoader loader) {
+        return new Iterator<>() {
+            int b;
+
+            @Override
+            public boolean hasNext() {
+                return b < loader.batchesPerEpoch();
+            }
+
+            @Override
+            public Tensor next() {
+                return loader.batch(0, b++).input();
+            }
+        };
+    }
+
+    /** Rows: true class; columns: predicted class. */
+    static String confusionTable(long[][] m) {
+        StringBuilder s = new StringBuilder("confusion matrix (rows: true class, columns: predicted class)\n");
+        int width = 5;
+        for (long[] row : m) {
+            for (long v : row) {
+                width = Math.max(width, Long.toString(v).length() + 1);
+            }
+        }
+        s.append(" ".repeat(6));
+        for (int k = 0; k < m.length; k++) {
+            s.append(String.format(Locale.ROOT, "%" + width + "d", k));
+        }
+        for (int t = 0; t < m.length; t++) {
+            s.append('\n').append(String.format(Locale.ROOT, "%5d ", t));
+            for (long v : m[t]) {
+                s.append(String.format(Locale.ROOT, "%" + width + "d", v));
+            }
+        }
+        return s.toString();
+    }
+}

@@ -1,0 +1,149 @@
+package io.github.batchnorm4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.batchnorm4j.onnx.proto.Onnx.ModelProto;
+import io.github.batchnorm4j.onnx.proto.Onnx.NodeProto;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PredictExportCommandTest {
+    @TempDir
+    static Path dir;
+    static Path data;
+    static Path run;
+
+    @BeforeAll
+    static void trainSmallModel() throws IOException {
+        data = TrainCommandTest.data(Files.createDirectories(dir.resolve("d")));
+        run = dir.resolve("run");
+        TrainCommandTest.Run r = TrainCommandTest.run("train", "--data", data.toString(), "--model", "mlp", "--width",
+                "8", "--batch-size", "10", "--validation", "20", "--steps", "12", "--no-progress", "--threads", "1",
+                "--out", run.toString());
+        assertEquals(0, r.code(), r.err());
+    }
+
+    private static List<float[]> logits(Path csv) throws IOException {
+        return Files.readAllLines(csv).stream().skip(1).map(l -> {
+            String[] p = l.split(",");
+            float[] v = new float[p.length];
+            for (int i = 0; i < p.length; i++) {
+                v[i] = Float.parseFloat(p[i]);
+            }
+            return v;
+        }).toList();
+    }
+
+    @Test
+    void predictPrintsAccuracyAndConfusionMatrix() {
+        TrainCommandTest.Run r = TrainCommandTest.run("predict", "--checkpoint", run.toString(), "--data",
+                data.toString(), "--threads", "1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("mlp/bn/relu), test split: 20 items, eval mode"), r.out());
+        assertTrue(r.out().matches("(?s).*accuracy \\d\\.\\d{4} \\(\\d+/20\\).*"), r.out());
+        assertTrue(r.out().contains("confusion matrix (rows: true class, columns: predicted class)"), r.out());
+        // The matrix has one row per class and its entries add up to the number of items.
+        String[] lines = r.out().split("\n");
+        long total = 0;
+        int rows = 0;
+        for (String l : lines) {
+            if (l.matches("\\s+\\d+ (\\s+\\d+){10}")) {
+                String[] p = l.trim().split("\\s+");
+                for (int i = 1; i < p.length; i++) {
+                    total += Long.parseLong(p[i]);
+                }
+                rows++;
+            }
+        }
+        assertEquals(10, rows, r.out());
+        assertEquals(20, total);
+    }
+
+    @Test
+    void foldedLogitsMatchUnfoldedAndCheckpointFileWorksToo() throws IOException {
+        Path a = dir.resolve("a.csv");
+        Path b = dir.resolve("b.csv");
+        assertEquals(0, TrainCommandTest.run("predict", "--checkpoint", run.resolve("model.safetensors").toString(),
+                "--data", data.toString(), "--logits", a.toString()).code());
+        TrainCommandTest.Run r = TrainCommandTest.run("predict", "--checkpoint",
+                run.resolve("checkpoint.safetensors").toString(), "--data", data.toString(), "--fold", "--logits",
+                b.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals("wrote 20 rows of logits to " + b, r.out().trim());
+        List<float[]> x = logits(a);
+        List<float[]> y = logits(b);
+        assertEquals(20, x.size());
+        double diff = 0, scale = 0;
+        for (int i = 0; i < x.size(); i++) {
+            assertEquals(x.get(i)[0], y.get(i)[0]); // label
+            for (int k = 1; k < x.get(i).length; k++) {
+                diff = Math.max(diff, Math.abs(x.get(i)[k] - y.get(i)[k]));
+                scale = Math.max(scale, Math.abs(x.get(i)[k]));
+            }
+        }
+        assertTrue(diff <= 1e-5 * scale, "folded vs unfolded " + diff + " of " + scale);
+    }
+
+    @Test
+    void preciseBnRecalibratesBeforePredicting() {
+        TrainCommandTest.Run r = TrainCommandTest.run("predict", "--checkpoint", run.toString(), "--data",
+                data.toString(), "--precise-bn", "3", "--batch-size", "40");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("PreciseBN: 3 BN layers recalibrated over 3 training batches"), r.err());
+    }
+
+    @Test
+    void predictListsShapeMismatches() throws IOException {
+        Path other = Files.createDirectories(dir.resolve("other"));
+        // Same files, but images of 6x6 instead of 8x8: the first Linear no longer fits.
+        io.github.batchnorm4j.data.Idx.write(other.resolve("train-images-idx3-ubyte"), new int[] {3, 6, 6},
+                new byte[3 * 36]);
+        io.github.batchnorm4j.data.Idx.write(other.resolve("train-labels-idx1-ubyte"), new int[] {3}, new byte[3]);
+        io.github.batchnorm4j.data.Idx.write(other.resolve("t10k-images-idx3-ubyte"), new int[] {2, 6, 6},
+                new byte[2 * 36]);
+        io.github.batchnorm4j.data.Idx.write(other.resolve("t10k-labels-idx1-ubyte"), new int[] {2}, new byte[2]);
+        TrainCommandTest.Run r = TrainCommandTest.run("predict", "--checkpoint", run.toString(), "--data",
+                other.toString());
+        assertEquals(1, r.code());
+        assertEquals("bn4j predict: " + run.resolve("model.safetensors") + " does not fit mlp/bn/relu (width 8, input"
+                + " 1x6x6): Expected a state dict matching the model, got 1 mismatched [1.weight: expected shape [8,"
+                + " 36], got [8, 64]]", r.err().trim());
+    }
+
+    @Test
+    void exportWritesOnnxFoldedAndNot() throws IOException {
+        Path plain = dir.resolve("plain.onnx");
+        Path folded = dir.resolve("out/folded.onnx");
+        TrainCommandTest.Run r = TrainCommandTest.run("export", "--checkpoint", run.toString(), "--onnx",
+                plain.toString(), "--input", "1x8x8");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("wrote " + plain + " (mlp/bn/relu, input [N, 1,8,8], output [N, 10])"), r.out());
+        r = TrainCommandTest.run("export", "--checkpoint", run.toString(), "--onnx", folded.toString(), "--input",
+                "1x8x8", "--fold", "--softmax");
+        assertEquals(0, r.code(), r.err());
+        List<String> a = ModelProto.parseFrom(Files.readAllBytes(plain)).getGraph().getNodeList().stream()
+                .map(NodeProto::getOpType).toList();
+        List<String> b = ModelProto.parseFrom(Files.readAllBytes(folded)).getGraph().getNodeList().stream()
+                .map(NodeProto::getOpType).toList();
+        assertEquals(List.of("Flatten", "Gemm", "BatchNormalization", "Relu", "Gemm", "BatchNormalization", "Relu",
+                "Gemm", "BatchNormalization", "Relu", "Gemm", "Identity"), a);
+        assertEquals(List.of("Flatten", "Gemm", "Relu", "Gemm", "Relu", "Gemm", "Relu", "Gemm", "Softmax",
+                "Identity"), b);
+    }
+
+    @Test
+    void exportOfAMissingCheckpointSaysSo() {
+        Path none = dir.resolve("nothing-here");
+        TrainCommandTest.Run r = TrainCommandTest.run("export", "--checkpoint", none.toString(), "--onnx",
+                dir.resolve("x.onnx").toString());
+        assertEquals(1, r.code());
+        assertEquals("bn4j export: Expected a checkpoint file or run folder, got no such file " + none, r.err().trim());
+        assertTrue(Files.notExists(dir.resolve("x.onnx")));
+    }
+}
