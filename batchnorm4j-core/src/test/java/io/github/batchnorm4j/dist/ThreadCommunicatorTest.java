@@ -115,8 +115,9 @@ class ThreadCommunicatorTest {
                 th.join();
             }
             // Exactly one waiting rank times out; the other sees the broken group with the timed-out rank's reason.
-            String timedOut = caught[0].getMessage().contains("timed out") ? caught[0].getMessage()
-                    : caught[1].getMessage();
+            // (the other rank's message quotes the timed-out one, so look for the one that does not say "failed")
+            String timedOut = caught[0].getMessage().contains("failed") ? caught[1].getMessage()
+                    : caught[0].getMessage();
             int who = timedOut.startsWith("rank 0/3") ? 0 : 1;
             assertEquals("rank " + who + "/3: allReduceSum(double[]) timed out after 300 ms waiting for rank(s) [2]",
                     timedOut);
