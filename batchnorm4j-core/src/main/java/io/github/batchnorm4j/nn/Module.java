@@ -109,4 +109,19 @@ public abstract class Module {
             collect(c.getValue(), prefix + c.getKey() + ".", out, own);
         }
     }
+
+    /**
+     * Replaces the direct child registered as {@code name} by {@code replacement}, keeping its position, and
+     * returns the old child. Used to convert layers in place ({@code freezeBatchNorm}) and to wrap layers for
+     * observation. Containers that also keep children in fields or lists override this to update them (and call
+     * {@code super}), so that forward and backward use the replacement.
+     */
+    public Module replaceChild(String name, Module replacement) {
+        java.util.Objects.requireNonNull(replacement, "replacement");
+        if (!children.containsKey(name)) {
+            throw new IllegalArgumentException("Expected the name of a direct child " + children.keySet() + ", got '"
+                    + name + "'");
+        }
+        return children.put(name, replacement);
+    }
 }

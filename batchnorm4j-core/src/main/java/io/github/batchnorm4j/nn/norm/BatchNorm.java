@@ -3,6 +3,7 @@ package io.github.batchnorm4j.nn.norm;
 import io.github.batchnorm4j.functional.Functional;
 import io.github.batchnorm4j.nn.LongState;
 import io.github.batchnorm4j.tensor.Tensor;
+import java.util.function.Consumer;
 
 /**
  * Batch Normalization (Ioffe &amp; Szegedy, 2015) over {@code (N,C)}, {@code (N,C,L)}, {@code (N,C,H,W)} or
@@ -25,6 +26,7 @@ public class BatchNorm extends NormLayer {
     private final Tensor runningMean;
     private final Tensor runningVar;
     private final LongState numBatchesTracked;
+    private Consumer<Tensor> inputObserver;
 
     public BatchNorm(int numFeatures) {
         this(numFeatures, NormOptions.BATCH_NORM);
@@ -57,6 +59,9 @@ public class BatchNorm extends NormLayer {
     public Tensor forward(Tensor x) {
         Functional.checkRank(x, 2, 5, "[N, C, ...]");
         checkChannels(x, numFeatures);
+        if (inputObserver != null) {
+            inputObserver.accept(x);
+        }
         boolean batchStats = useBatchStatistics(isTraining(), options.trackRunningStats());
         boolean update = batchStats && options.trackRunningStats();
         double factor = 0;
@@ -109,5 +114,14 @@ public class BatchNorm extends NormLayer {
             throw new IllegalArgumentException("Expected num_features > 0, got num_features=" + n);
         }
         return n;
+    }
+
+    /**
+     * Sets a callback that sees every (validated) input before it is normalised, or clears it with null. Used to
+     * recalibrate the running statistics from exact population statistics ({@code infer.PreciseBN}); the
+     * callback must not modify the tensor. It may throw to abandon the forward pass, which then changes nothing.
+     */
+    public void setInputObserver(Consumer<Tensor> observer) {
+        this.inputObserver = observer;
     }
 }

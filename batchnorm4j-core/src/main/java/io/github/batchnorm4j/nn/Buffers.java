@@ -1,0 +1,73 @@
+package io.github.batchnorm4j.nn;
+
+import io.github.batchnorm4j.tensor.MemoryFormat;
+import io.github.batchnorm4j.tensor.Shapes;
+import io.github.batchnorm4j.tensor.Tensor;
+
+/**
+ * Layer-held output and gradient buffers: a layer keeps the tensor it returned last time and reuses it while the
+ * shape stays the same, so the training loop does not allocate per batch. A consequence every caller must know:
+ * the tensor returned by {@code forward}/{@code backward} is overwritten by the next call on the same layer.
+ */
+final class Buffers {
+    private Buffers() {}
+
+    /** {@code t} when it already has {@code shape} (contiguous), otherwise a new zero tensor of that shape. */
+    static Tensor ensure(Tensor t, int... shape) {
+        if (t != null && t.format() == MemoryFormat.CONTIGUOUS && t.rank() == shape.length) {
+            boolean same = true;
+            for (int i = 0; i < shape.length && same; i++) {
+                same = t.dim(i) == shape[i];
+            }
+            if (same) {
+                return t;
+            }
+        }
+        return Tensor.zeros(shape);
+    }
+
+    /** Like {@link #ensure(Tensor, int...)} with the shape and memory format of {@code like}. */
+    static Tensor ensureLike(Tensor t, Tensor like) {
+        if (t != null && t.format() == like.format() && t.numel() == like.numel()
+                && java.util.Arrays.equals(t.shape(), like.shape())) {
+            return t;
+        }
+        return Tensor.zeros(like.format(), like.shape());
+    }
+
+    /** A per-thread scratch array of at least {@code size} floats (contents undefined). */
+    static float[] scratch(ThreadLocal<float[]> slot, int size) {
+        float[] a = slot.get();
+        if (a == null || a.length < size) {
+            a = new float[size];
+            slot.set(a);
+        }
+        return a;
+    }
+
+    /** The message for a rejected input: {@code "<layer>: expected input of shape <expected>, got <shape>"}. */
+    static IllegalArgumentException badInput(Object layer, String expected, Tensor got) {
+        return new IllegalArgumentException(layer + ": expected input of shape " + expected + ", got "
+                + got.shapeString());
+    }
+
+    /** The message for a gradient whose shape differs from the last output's. */
+    static IllegalArgumentException badGrad(Object layer, Tensor output, Tensor got) {
+        return new IllegalArgumentException(layer + ": expected gradient of shape "
+                + (output == null ? "(no forward yet)" : output.shapeString()) + ", got " + got.shapeString());
+    }
+
+    static void checkGrad(Object layer, Tensor output, Tensor grad) {
+        if (output == null) {
+            throw new IllegalStateException(layer + ": backward called before forward");
+        }
+        if (output.rank() != grad.rank() || output.numel() != grad.numel()
+                || !java.util.Arrays.equals(output.shape(), grad.shape())) {
+            throw badGrad(layer, output, grad);
+        }
+    }
+
+    static String str(int... shape) {
+        return Shapes.str(shape);
+    }
+}

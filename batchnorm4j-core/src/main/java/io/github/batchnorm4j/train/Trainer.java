@@ -1,0 +1,247 @@
+package io.github.batchnorm4j.train;
+
+import io.github.batchnorm4j.data.DataLoader;
+import io.github.batchnorm4j.loss.CrossEntropyLoss;
+import io.github.batchnorm4j.nn.Module;
+import io.github.batchnorm4j.optim.LrSchedule;
+import io.github.batchnorm4j.optim.Optimizer;
+import io.github.batchnorm4j.tensor.Tensor;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Supervised training with cross-entropy: step {@code s} (0-based) uses batch {@code s mod B} of epoch
+ * {@code s div B} ({@code B} batches per epoch), the learning rate {@code schedule.lr(s)}, then one optimizer step.
+ * At each epoch end the model is evaluated in eval mode, and a checkpoint is written (also every
+ * {@code checkpointEvery} steps and at the end). Because data order, learning rate and model updates depend only on
+ * the step and the seed, a run resumed from a checkpoint continues bit-identically.
+ *
+ * <p>Outputs in {@code outDir} (when set): {@code checkpoint.safetensors} (resumable), {@code model.safetensors}
+ * (weights and buffers under PyTorch keys) and {@code metrics.jsonl}. A NaN or infinite loss stops training with a
+ * {@link TrainingDivergedException} before the bad step changes anything; the last checkpoint stays as it was.
+ */
+public final class Trainer {
+    /**
+     * @param totalSteps      optimizer steps of the whole run
+     * @param logEvery        a metrics line every this many steps (and at the last)
+     * @param checkpointEvery an extra checkpoint every this many steps (0: only at epoch ends and the end)
+     * @param outDir          where checkpoints, the model and metrics go; null writes nothing
+     * @param progress        where the progress bar goes; null for none
+     * @param terminal        redraw the bar in place (a terminal) rather than printing lines
+     * @param metadata        stored in every checkpoint (configuration, seed), e.g. to rebuild the model on resume
+     */
+    public record Config(long totalSteps, int logEvery, long checkpointEvery, Path outDir, PrintStream progress,
+                         boolean terminal, Map<String, String> metadata) {
+        public Config {
+            if (totalSteps < 0) {
+                throw new IllegalArgumentException("Expected total steps >= 0, got " + totalSteps);
+            }
+            if (logEvery <= 0) {
+                throw new IllegalArgumentException("Expected logEvery > 0, got " + logEvery);
+            }
+            metadata = Map.copyOf(metadata);
+        }
+    }
+
+    /** Accuracy in [0, 1] and mean loss over a data set. */
+    public record Evaluation(double accuracy, double loss, int count) {}
+
+    private final Module model;
+    private final Optimizer optimizer;
+    private final LrSchedule schedule;
+    private final DataLoader train;
+    private final DataLoader validation;
+    private final Config config;
+    private final CrossEntropyLoss loss = new CrossEntropyLoss();
+    private final List<TrainerCallback> callbacks = new ArrayList<>();
+    private long step;
+    private long lastCheckpointStep = -1;
+    private double lastLoss = Double.NaN;
+
+    public Trainer(Module model, Optimizer optimizer, LrSchedule schedule, DataLoader train, DataLoader validation,
+                   Config config) {
+        this.model = model;
+        this.optimizer = optimizer;
+        this.schedule = schedule;
+        this.train = train;
+        this.validation = validation;
+        this.config = config;
+    }
+
+    public Trainer addCallback(TrainerCallback cb) {
+        callbacks.add(cb);
+        return this;
+    }
+
+    /** Optimizer steps done so far. */
+    public long step() {
+        return step;
+    }
+
+    /** Optimizer steps of the whole run. */
+    public long totalSteps() {
+        return config.totalSteps();
+    }
+
+    /** Loss of the last training step. */
+    public double lastLoss() {
+        return lastLoss;
+    }
+
+    public Path checkpointFile() {
+        return config.outDir() == null ? null : config.outDir().resolve(Checkpoint.FILE_NAME);
+    }
+
+    /** Continues from a checkpoint written by this trainer (same model and optimizer kinds). */
+    public Map<String, String> resume(Path checkpoint) throws IOException {
+        Map<String, String> meta = Checkpoint.restore(checkpoint, model, optimizer);
+        step = Long.parseLong(meta.get("step"));
+        lastCheckpointStep = step;
+        return meta;
+    }
+
+    /** Trains up to {@code totalSteps}; returns the last validation result (null without a validation set). */
+    public Evaluation fit() throws IOException {
+        int perEpoch = train.batchesPerEpoch();
+        Path out = config.outDir();
+        if (out != null) {
+            Files.createDirectories(out);
+        }
+        Evaluation last = null;
+        ProgressBar bar = config.progress() == null ? null
+                : new ProgressBar(config.progress(), config.totalSteps(), config.terminal());
+        long startStep = step;
+        long t0 = System.nanoTime();
+        long images = 0;
+        try (MetricsWriter metrics = out == null ? null
+                : MetricsWriter.open(out.resolve("metrics.jsonl"), lastCheckpointStep)) {
+            while (step < config.totalSteps()) {
+                long epoch = step / perEpoch;
+                int b = (int) (step % perEpoch);
+                DataLoader.Batch batch = train.batch(epoch, b);
+                double lr = schedule.lr(step);
+                optimizer.setLr(lr);
+                model.train();
+                for (TrainerCallback cb : callbacks) {
+                    cb.beforeTrainStep(model, step, batch.input());
+                }
+                model.zeroGrad();
+                Tensor logits = model.forward(batch.input());
+                double l = loss.forward(logits, batch.labels());
+                if (!Double.isFinite(l)) {
+                    throw diverged(l, epoch, b);
+                }
+                model.backward(loss.backward());
+                optimizer.step();
+                lastLoss = l;
+                for (TrainerCallback cb : callbacks) {
+                    cb.afterTrainStep(model, step, l);
+                }
+                step++;
+                images += batch.size();
+                double secs = (System.nanoTime() - t0) / 1e9;
+                double ips = images / Math.max(secs, 1e-9);
+                double eta = (config.totalSteps() - step) * secs / Math.max(1, step - startStep);
+                if (metrics != null && (step % config.logEvery() == 0 || step == config.totalSteps())) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("event", "train");
+                    m.put("step", step);
+                    m.put("epoch", epoch);
+                    m.put("loss", l);
+                    m.put("lr", lr);
+                    m.put("images_per_s", Math.round(ips * 10) / 10.0);
+                    metrics.write(m);
+                }
+                if (bar != null) {
+                    bar.update(step, l, ips, eta, step == config.totalSteps());
+                }
+                boolean epochEnd = b == perEpoch - 1;
+                if (epochEnd) {
+                    if (validation != null) {
+                        last = evaluate(validation);
+                        if (metrics != null) {
+                            Map<String, Object> m = new LinkedHashMap<>();
+                            m.put("event", "eval");
+                            m.put("step", step);
+                            m.put("epoch", epoch);
+                            m.put("accuracy", last.accuracy());
+                            m.put("loss", last.loss());
+                            m.put("count", last.count());
+                            metrics.write(m);
+                        }
+                    }
+                    for (TrainerCallback cb : callbacks) {
+                        cb.afterEpoch(model, (int) epoch);
+                    }
+                }
+                boolean periodic = config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0;
+                if (out != null && (epochEnd || periodic || step == config.totalSteps())) {
+                    checkpoint();
+                }
+            }
+        } finally {
+            if (bar != null) {
+                bar.finish();
+            }
+        }
+        if (out != null && lastCheckpointStep != step) {
+            checkpoint(); // e.g. a resumed run that had nothing left to do still leaves model.safetensors
+        }
+        return last;
+    }
+
+    private TrainingDivergedException diverged(double l, long epoch, int b) {
+        String what = Double.isNaN(l) ? "NaN" : l > 0 ? "+Infinity" : "-Infinity";
+        String ck = checkpointFile() == null ? "no checkpoint was written"
+                : lastCheckpointStep < 0 ? "no checkpoint had been written yet"
+                : "the last checkpoint (step " + lastCheckpointStep + ") in " + checkpointFile() + " is intact";
+        return new TrainingDivergedException("Loss is " + what + " at step " + step + " (epoch " + epoch + ", batch "
+                + b + ", learning rate " + optimizer.lr() + "); training stopped, " + ck, step);
+    }
+
+    /** Writes the checkpoint and the PyTorch-keyed model file (both atomically). */
+    public void checkpoint() throws IOException {
+        Path out = config.outDir();
+        Map<String, String> meta = new LinkedHashMap<>(config.metadata());
+        Checkpoint.save(out.resolve(Checkpoint.FILE_NAME), model, optimizer, step, meta);
+        Map<String, String> modelMeta = new LinkedHashMap<>(config.metadata());
+        modelMeta.put("step", Long.toString(step));
+        StateDicts.save(model, out.resolve("model.safetensors"), modelMeta);
+        lastCheckpointStep = step;
+    }
+
+    /** Accuracy and mean loss over every item of {@code data}, in eval mode; restores the previous mode. */
+    public Evaluation evaluate(DataLoader data) {
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        for (TrainerCallback cb : callbacks) {
+            cb.beforeEvaluate(model, step);
+        }
+        Evaluation e = evaluate(model, data, loss);
+        for (TrainerCallback cb : callbacks) {
+            cb.afterEvaluate(model, step, e.accuracy(), e.loss());
+        }
+        model.train(wasTraining);
+        return e;
+    }
+
+    /** Accuracy and mean loss of {@code model} (in its current mode) over epoch 0 of {@code data}. */
+    public static Evaluation evaluate(Module model, DataLoader data, CrossEntropyLoss loss) {
+        double sum = 0;
+        long correct = 0;
+        int n = 0;
+        for (int b = 0; b < data.batchesPerEpoch(); b++) {
+            DataLoader.Batch batch = data.batch(0, b);
+            sum += loss.forward(model.forward(batch.input()), batch.labels()) * batch.size();
+            correct += loss.correct();
+            n += batch.size();
+        }
+        return new Evaluation(n == 0 ? Double.NaN : (double) correct / n, n == 0 ? Double.NaN : sum / n, n);
+    }
+}
