@@ -163,6 +163,14 @@ public final class ReportWriter {
             }
             b.append("</section>\n");
         }
+        // A self-check anyone can read in the page's attributes (and the headless-browser test does): every plot
+        // must have drawn, visible content.
+        b.append("<script>(function(){var svgs=document.querySelectorAll('svg.plot'),drawn=0;"
+                + "svgs.forEach(function(s){var ok=false;s.querySelectorAll('.series').forEach(function(e){"
+                + "var r=e.getBBox();if(r.width>0||r.height>0){ok=true;}});if(ok){drawn++;}else{"
+                + "console.error('plot '+s.id+' has no drawn content');}});"
+                + "document.body.setAttribute('data-plots',svgs.length);"
+                + "document.body.setAttribute('data-plots-drawn',drawn);})();</script>\n");
         return b.append("</body></html>\n").toString();
     }
 
