@@ -44,6 +44,36 @@ public final class Gemm {
                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc) {
         checkArgs(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        run(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, null, beta, c, cOff, ldc);
+    }
+
+    /**
+     * The same product with B given by row starts instead of a leading dimension: {@code opB[p][j]} is
+     * {@code b[bRows[p] + j]}, or {@code b[bRows[j] + p]} when {@code transB}. Convolutions use it to read
+     * shifted windows of a padded image as the rows of an implicit im2col matrix, without building it.
+     */
+    public static void sgemmRows(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                 float[] a, int aOff, int lda, float[] b, int[] bRows,
+                                 float beta, float[] c, int cOff, int ldc) {
+        checkMatrix("A", a, aOff, lda, transA ? k : m, transA ? m : k);
+        checkMatrix("C", c, cOff, ldc, m, n);
+        int rows = transB ? n : k;
+        int len = transB ? k : n;
+        if (bRows.length < rows) {
+            throw new IllegalArgumentException("Expected " + rows + " row starts for B, got " + bRows.length);
+        }
+        for (int r = 0; r < rows; r++) {
+            if (bRows[r] < 0 || (long) bRows[r] + len > b.length) {
+                throw new IllegalArgumentException("Expected row " + r + " of B (start " + bRows[r] + ", length "
+                        + len + ") inside an array of " + b.length + " values, got one past its end");
+            }
+        }
+        run(transA, transB, m, n, k, alpha, a, aOff, lda, b, 0, 0, bRows, beta, c, cOff, ldc);
+    }
+
+    private static void run(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int[] bRows,
+                            float beta, float[] c, int cOff, int ldc) {
         if (m == 0 || n == 0) {
             return;
         }
@@ -58,17 +88,17 @@ public final class Gemm {
         long flops = 2L * m * n * k;
         if (flops < 2_000_000L || tasks == 1) {
             for (int t = 0; t < tasks; t++) {
-                tile(t / colTiles, t % colTiles, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb,
+                tile(t / colTiles, t % colTiles, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, bRows,
                         beta, c, cOff, ldc);
             }
             return;
         }
         WorkerPool.parallelFor(tasks, t -> tile(t / colTiles, t % colTiles, transA, transB, m, n, k, alpha,
-                a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc));
+                a, aOff, lda, b, bOff, ldb, bRows, beta, c, cOff, ldc));
     }
 
     private static void tile(int rt, int ct, boolean transA, boolean transB, int m, int n, int k, float alpha,
-                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int[] bRows,
                              float beta, float[] c, int cOff, int ldc) {
         Workspace w = WORK.get();
         int i0 = rt * MC;
@@ -82,7 +112,7 @@ public final class Gemm {
         for (int p0 = 0; p0 < k; p0 += KC) {
             int kc = Math.min(KC, k - p0);
             packA(transA, a, aOff, lda, i0, mc, p0, kc, alpha, pa);
-            packB(transB, b, bOff, ldb, p0, kc, j0, nc, pb);
+            packB(transB, b, bOff, ldb, bRows, p0, kc, j0, nc, pb);
             // First k block applies beta; later blocks add onto what the earlier ones stored.
             int mode = p0 > 0 ? ACCUMULATE : beta == 0f ? OVERWRITE : SCALE;
             for (int jp = 0; jp < nPanels; jp++) {
@@ -140,14 +170,14 @@ public final class Gemm {
     }
 
     /** Packs {@code opB[p0..p0+kc)[j0..j0+nc)} as NR-column panels, k-major inside a panel, zero-padded. */
-    private static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc,
-                              float[] pb) {
+    private static void packB(boolean transB, float[] b, int bOff, int ldb, int[] bRows, int p0, int kc, int j0,
+                              int nc, float[] pb) {
         for (int jp = 0, j = j0; jp * NR < nc; jp++, j += NR) {
             int cols = Math.min(NR, nc - jp * NR);
             int base = jp * NR * kc;
             if (!transB) {
                 for (int p = 0; p < kc; p++) {
-                    int src = bOff + (p0 + p) * ldb + j;
+                    int src = (bRows == null ? bOff + (p0 + p) * ldb : bRows[p0 + p]) + j;
                     int dst = base + p * NR;
                     if (cols == NR) {
                         FloatVector.fromArray(S, b, src).intoArray(pb, dst);
@@ -163,7 +193,7 @@ public final class Gemm {
                 }
             } else {
                 for (int q = 0; q < cols; q++) {
-                    int src = bOff + (j + q) * ldb + p0;
+                    int src = (bRows == null ? bOff + (j + q) * ldb : bRows[j + q]) + p0;
                     for (int p = 0; p < kc; p++) {
                         pb[base + p * NR + q] = b[src + p];
                     }

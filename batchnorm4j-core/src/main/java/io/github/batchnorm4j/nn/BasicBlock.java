@@ -1,0 +1,96 @@
+package io.github.batchnorm4j.nn;
+
+import io.github.batchnorm4j.tensor.MemoryFormat;
+import io.github.batchnorm4j.tensor.Tensor;
+import java.util.function.IntFunction;
+import java.util.random.RandomGenerator;
+
+/**
+ * The residual block of ResNet-18/34 (He et al., 2016), laid out like torchvision's {@code BasicBlock}:
+ * {@code out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))} with 3x3 convolutions without bias
+ * ({@code conv1} carries the stride) and {@code shortcut} = identity, or {@code downsample} = Sequential(conv1x1
+ * with the stride, norm) when the stride is not 1 or the channel count changes. Children: {@code conv1},
+ * {@code bn1}, {@code conv2}, {@code bn2}, {@code downsample}; {@code norm.apply(channels)} builds each norm layer.
+ */
+public final class BasicBlock extends Module {
+    private final Conv2d conv1;
+    private final Module bn1;
+    private final Conv2d conv2;
+    private final Module bn2;
+    private final Sequential downsample;
+    private final ReLU relu1 = new ReLU();
+    private final ReLU relu2 = new ReLU();
+    private final String name;
+    private Tensor sum;
+    private Tensor gradInput;
+
+    public BasicBlock(int inChannels, int outChannels, int stride, IntFunction<Module> norm, RandomGenerator rng) {
+        this.conv1 = registerModule("conv1", new Conv2d(inChannels, outChannels, 3, stride, 1, false, rng));
+        this.bn1 = registerModule("bn1", norm.apply(outChannels));
+        this.conv2 = registerModule("conv2", new Conv2d(outChannels, outChannels, 3, 1, 1, false, rng));
+        this.bn2 = registerModule("bn2", norm.apply(outChannels));
+        if (stride != 1 || inChannels != outChannels) {
+            this.downsample = registerModule("downsample", new Sequential(
+                    new Conv2d(inChannels, outChannels, 1, stride, 0, false, rng), norm.apply(outChannels)));
+        } else {
+            this.downsample = null;
+        }
+        this.name = "BasicBlock(in_channels=" + inChannels + ", out_channels=" + outChannels + ", stride=" + stride
+                + ")";
+    }
+
+    public Conv2d conv1() {
+        return conv1;
+    }
+
+    public Conv2d conv2() {
+        return conv2;
+    }
+
+    /** The projection shortcut, or null for the identity shortcut. */
+    public Sequential downsample() {
+        return downsample;
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        if (x.rank() != 4 || x.dim(1) != conv1.inChannels()) {
+            throw Buffers.badInput(this, "[N, " + conv1.inChannels() + ", H, W]", x);
+        }
+        Tensor main = bn2.forward(conv2.forward(relu1.forward(bn1.forward(conv1.forward(x)))));
+        Tensor shortcut = downsample == null ? x : downsample.forward(x);
+        Tensor a = main.to(MemoryFormat.CONTIGUOUS);
+        Tensor b = shortcut.to(MemoryFormat.CONTIGUOUS);
+        sum = Buffers.ensure(sum, a.shape());
+        float[] s = sum.data();
+        float[] av = a.data();
+        float[] bv = b.data();
+        for (int i = 0; i < s.length; i++) {
+            s[i] = av[i] + bv[i];
+        }
+        return relu2.forward(sum);
+    }
+
+    @Override
+    public Tensor backward(Tensor gradOutput) {
+        Tensor g = relu2.backward(gradOutput);
+        // the main branch's backward reuses no buffer of relu2, so g stays valid for the shortcut below
+        Tensor dMain = conv1.backward(bn1.backward(relu1.backward(conv2.backward(bn2.backward(g)))));
+        Tensor dShort = downsample == null ? g : downsample.backward(g);
+        Tensor a = dMain.to(MemoryFormat.CONTIGUOUS);
+        Tensor b = dShort.to(MemoryFormat.CONTIGUOUS);
+        gradInput = Buffers.ensure(gradInput, a.shape());
+        float[] d = gradInput.data();
+        float[] av = a.data();
+        float[] bv = b.data();
+        for (int i = 0; i < d.length; i++) {
+            d[i] = av[i] + bv[i];
+        }
+        return gradInput;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
