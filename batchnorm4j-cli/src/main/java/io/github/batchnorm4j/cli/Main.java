@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 /** The {@code bn4j} command line. Each subcommand lives in its own class. */
 @Command(name = "bn4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Batch Normalization and its family, exact and fast, in pure Java.",
-        subcommands = {CommandLine.HelpCommand.class, BenchCommand.class, ReproduceCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, BenchCommand.class, TrainCommand.class,
+                ReproduceCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

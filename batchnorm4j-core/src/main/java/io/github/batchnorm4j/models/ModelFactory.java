@@ -1,12 +1,8 @@
 package io.github.batchnorm4j.models;
 
-import io.github.batchnorm4j.nn.BasicBlock;
-import io.github.batchnorm4j.nn.Conv2d;
 import io.github.batchnorm4j.nn.Flatten;
-import io.github.batchnorm4j.nn.GlobalAvgPool2d;
 import io.github.batchnorm4j.nn.Identity;
 import io.github.batchnorm4j.nn.Linear;
-import io.github.batchnorm4j.nn.MaxPool2d;
 import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.nn.ReLU;
 import io.github.batchnorm4j.nn.Sequential;
@@ -46,8 +42,8 @@ public final class ModelFactory {
     public static Module build(ModelSpec spec, RandomGenerator rng, IntFunction<? extends Module> bnFactory) {
         return switch (spec.model()) {
             case "mlp" -> mlp(spec, rng, bnFactory);
-            case "cnn" -> cnn(spec, rng, bnFactory);
-            default -> resnet(spec, rng, bnFactory);
+            case "cnn" -> ConvNets.cnn(spec, rng, bnFactory);
+            default -> ConvNets.resnet(spec, rng, bnFactory);
         };
     }
 
@@ -61,7 +57,7 @@ public final class ModelFactory {
         return 1;
     }
 
-    private static Module norm(String kind, int channels, boolean spatial, IntFunction<? extends Module> bnFactory) {
+    static Module norm(String kind, int channels, boolean spatial, IntFunction<? extends Module> bnFactory) {
         return switch (kind) {
             case "bn" -> bnFactory != null ? bnFactory.apply(channels) : new BatchNorm(channels);
             case "ln" -> spatial ? new GroupNorm(1, channels) : new LayerNorm(channels);
@@ -70,7 +66,7 @@ public final class ModelFactory {
         };
     }
 
-    private static Module activation(String kind) {
+    static Module activation(String kind) {
         return kind.equals("relu") ? new ReLU() : new Sigmoid();
     }
 
@@ -88,45 +84,8 @@ public final class ModelFactory {
             features = s.width();
         }
         seq.add(new Linear(features, s.classes(), true, rng));
-        return seq;
-    }
-
-    private static Module cnn(ModelSpec s, RandomGenerator rng, IntFunction<? extends Module> bn) {
-        int[] in = s.input();
-        boolean bias = s.norm().equals("none");
-        Sequential seq = new Sequential();
-        int c = in[0];
-        int[] outs = {s.width(), s.width(), 2 * s.width(), 2 * s.width()};
-        for (int i = 0; i < 4; i++) {
-            seq.add(new Conv2d(c, outs[i], 3, 1, 1, bias, rng));
-            if (!s.norm().equals("none")) {
-                seq.add(norm(s.norm(), outs[i], true, bn));
-            }
-            seq.add(activation(s.activation()));
-            c = outs[i];
-            if (i % 2 == 1) {
-                seq.add(new MaxPool2d(2, 2));
-            }
-        }
-        seq.add(new Flatten());
-        seq.add(new Linear(c * (in[1] / 4) * (in[2] / 4), s.classes(), true, rng));
-        return seq;
-    }
-
-    private static Module resnet(ModelSpec s, RandomGenerator rng, IntFunction<? extends Module> bn) {
-        int w = s.width();
-        boolean none = s.norm().equals("none");
-        IntFunction<Module> norm = ch -> norm(s.norm(), ch, true, bn);
-        Sequential seq = new Sequential(new Conv2d(s.input()[0], w, 3, 1, 1, none, rng));
-        if (!none) {
-            seq.add(norm.apply(w));
-        }
-        seq.add(new ReLU());
-        seq.add(new BasicBlock(w, w, 1, norm, rng));
-        seq.add(new BasicBlock(w, 2 * w, 2, norm, rng));
-        seq.add(new BasicBlock(2 * w, 4 * w, 2, norm, rng));
-        seq.add(new GlobalAvgPool2d());
-        seq.add(new Linear(4 * w, s.classes(), true, rng));
+        // Nothing needs the gradient of the input images: skip that GEMM, as PyTorch does for inputs without grad.
+        ((Linear) seq.get(1)).setInputGradient(false);
         return seq;
     }
 }

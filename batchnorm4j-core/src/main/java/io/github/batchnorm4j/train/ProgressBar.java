@@ -5,7 +5,8 @@ import java.util.Locale;
 
 /**
  * A one-line terminal progress bar: {@code [=====>    ] step/total loss images/s ETA}, redrawn in place with a
- * carriage return at most every 100 ms. When the output is not a terminal it prints a plain line per call instead.
+ * carriage return at most every 100 ms. When the output is not a terminal (a log file) it prints a plain line at
+ * most every 10 seconds instead.
  */
 public final class ProgressBar {
     private static final int WIDTH = 30;
@@ -35,7 +36,7 @@ public final class ProgressBar {
     /** Shows progress; {@code force} draws even if the last draw was recent (used at the end). */
     public void update(long done, double loss, double imagesPerSec, double etaSeconds, boolean force) {
         long now = System.nanoTime();
-        if (!force && now - lastDraw < 100_000_000L) {
+        if (!force && now - lastDraw < (terminal ? 100_000_000L : 10_000_000_000L)) {
             return;
         }
         lastDraw = now;

@@ -166,14 +166,7 @@ public final class Trainer {
                     if (validation != null) {
                         last = evaluate(validation);
                         if (metrics != null) {
-                            Map<String, Object> m = new LinkedHashMap<>();
-                            m.put("event", "eval");
-                            m.put("step", step);
-                            m.put("epoch", epoch);
-                            m.put("accuracy", last.accuracy());
-                            m.put("loss", last.loss());
-                            m.put("count", last.count());
-                            metrics.write(m);
+                            metrics.write(evalLine(last, epoch));
                         }
                     }
                     for (TrainerCallback cb : callbacks) {
@@ -190,10 +183,29 @@ public final class Trainer {
                 bar.finish();
             }
         }
+        if (validation != null && last == null && step > 0) {
+            last = evaluate(validation); // a run shorter than an epoch still reports validation results
+            if (out != null) {
+                try (MetricsWriter metrics = MetricsWriter.open(out.resolve("metrics.jsonl"), Long.MAX_VALUE)) {
+                    metrics.write(evalLine(last, step / perEpoch));
+                }
+            }
+        }
         if (out != null && lastCheckpointStep != step) {
             checkpoint(); // e.g. a resumed run that had nothing left to do still leaves model.safetensors
         }
         return last;
+    }
+
+    private Map<String, Object> evalLine(Evaluation e, long epoch) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("event", "eval");
+        m.put("step", step);
+        m.put("epoch", epoch);
+        m.put("accuracy", e.accuracy());
+        m.put("loss", e.loss());
+        m.put("count", e.count());
+        return m;
     }
 
     private TrainingDivergedException diverged(double l, long epoch, int b) {
