@@ -1,6 +1,7 @@
 package io.github.batchnorm4j.diag;
 
 import io.github.batchnorm4j.nn.Module;
+import io.github.batchnorm4j.nn.Sequential;
 import io.github.batchnorm4j.nn.norm.BatchNorm;
 import io.github.batchnorm4j.tensor.Tensor;
 import io.github.batchnorm4j.train.TrainerCallback;
@@ -15,8 +16,8 @@ import java.util.function.Predicate;
  * activation (ReLU and its relatives) in a sequential container. Its input is then rectified: BatchNorm
  * re-centres a half-clipped distribution, so a channel whose pre-activations drift negative feeds it nothing
  * but zeros and stops learning. The BN paper normalises {@code Wu + b} <em>before</em> the nonlinearity.
- * Only containers whose children run in registration order are inspected (by default those whose class is
- * named {@code Sequential}); activations are recognised by class name so that any layer library works.
+ * Only containers whose children run in registration order are inspected (by default {@link Sequential});
+ * activations are recognised by class name ({@link #SIGN_DEPENDENT}), so user-written ones are covered too.
  */
 public final class AfterActivationCheck implements TrainerCallback {
     /** Activation classes whose output depends on the sign of the input. */
@@ -28,7 +29,7 @@ public final class AfterActivationCheck implements TrainerCallback {
     private boolean checked;
 
     public AfterActivationCheck(WarningSink sink) {
-        this(sink, m -> m.getClass().getSimpleName().equals("Sequential"));
+        this(sink, m -> m instanceof Sequential);
     }
 
     /** {@code sequential} tells which containers run their children in registration order. */

@@ -3,6 +3,7 @@ package io.github.batchnorm4j.nn.norm;
 import io.github.batchnorm4j.functional.Functional;
 import io.github.batchnorm4j.functional.NormResult;
 import io.github.batchnorm4j.functional.NormSaved;
+import io.github.batchnorm4j.nn.LongState;
 import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.tensor.Tensor;
 import java.util.Map;
@@ -13,7 +14,8 @@ import java.util.Map;
  * {@code FrozenBatchNorm2d}). {@code weight}, {@code bias}, {@code running_mean} and {@code running_var} are
  * buffers, not parameters, so no optimizer changes them; the output equals a BatchNorm's eval output bit for
  * bit. The backward gives only the input gradient {@code dx = dy * weight / sqrt(running_var + eps)}.
- * {@code eps} is the source layer's (always &gt; 0, never dropped).
+ * {@code eps} is the source layer's (always &gt; 0, never dropped). {@code num_batches_tracked} is kept (copied,
+ * never incremented) so that the state keys are exactly BatchNorm's and checkpoints load either way.
  */
 public class FrozenBatchNorm extends Module {
     private final int numFeatures;
@@ -22,6 +24,7 @@ public class FrozenBatchNorm extends Module {
     private final Tensor bias;
     private final Tensor runningMean;
     private final Tensor runningVar;
+    private final LongState numBatchesTracked;
     private Tensor lastInput;
     private NormSaved saved;
 
@@ -34,6 +37,7 @@ public class FrozenBatchNorm extends Module {
         this.bias = registerBuffer("bias", Tensor.zeros(numFeatures));
         this.runningMean = registerBuffer("running_mean", Tensor.zeros(numFeatures));
         this.runningVar = registerBuffer("running_var", Tensor.full(1f, numFeatures));
+        this.numBatchesTracked = registerLongBuffer("num_batches_tracked");
     }
 
     /**
@@ -53,6 +57,7 @@ public class FrozenBatchNorm extends Module {
         }
         System.arraycopy(bn.runningMean().data(), 0, f.runningMean.data(), 0, c);
         System.arraycopy(bn.runningVar().data(), 0, f.runningVar.data(), 0, c);
+        f.numBatchesTracked.set(bn.numBatchesTracked());
         f.train(bn.isTraining());
         return f;
     }
@@ -60,8 +65,8 @@ public class FrozenBatchNorm extends Module {
     /**
      * Replaces, in place, every {@link BatchNorm} (including {@link BatchRenorm} and {@link GhostBatchNorm}, whose
      * eval functions are BatchNorm's) in the tree under {@code model} by its {@link FrozenBatchNorm}, and returns
-     * the model; when {@code model} itself is a BatchNorm, returns its frozen copy. State keys stay the same
-     * except that {@code num_batches_tracked} is dropped and {@code weight}/{@code bias} become buffers.
+     * the model; when {@code model} itself is a BatchNorm, returns its frozen copy. State keys stay the same;
+     * {@code weight}/{@code bias} become buffers, so the optimizer must be created after freezing.
      *
      * @throws IllegalArgumentException naming the first layer without running statistics (nothing is changed)
      */
@@ -139,5 +144,10 @@ public class FrozenBatchNorm extends Module {
 
     public Tensor runningVar() {
         return runningVar;
+    }
+
+    /** The source layer's count, kept for state-dict compatibility (a frozen layer never counts). */
+    public long numBatchesTracked() {
+        return numBatchesTracked.get();
     }
 }

@@ -49,6 +49,8 @@ class FrozenBatchNormTest {
         assertArrayEquals(before, f.runningMean().data(), 0f, "training forward must not move the statistics");
         assertTrue(f.namedParameters().isEmpty(), "nothing to train");
         assertEquals(List.of("weight", "bias", "running_mean", "running_var"), List.copyOf(f.namedBuffers().keySet()));
+        assertEquals(List.of("num_batches_tracked"), List.copyOf(f.namedLongBuffers().keySet()));
+        assertEquals(3, f.numBatchesTracked(), "copied from the source, and a frozen layer never counts");
         bn.runningMean().data()[0] += 1;
         assertEquals(before[0], f.runningMean().data()[0], "the frozen layer holds a copy");
     }
@@ -75,6 +77,8 @@ class FrozenBatchNormTest {
         assertEquals(List.of("0.weight", "0.bias", "0.running_mean", "0.running_var", "1.0.weight", "1.0.bias",
                 "1.0.running_mean", "1.0.running_var", "2.weight", "2.bias", "2.running_mean", "2.running_var"),
                 List.copyOf(model.namedBuffers().keySet()));
+        assertEquals(List.of("0.num_batches_tracked", "1.0.num_batches_tracked", "2.num_batches_tracked"),
+                List.copyOf(model.namedLongBuffers().keySet()));
         assertInstanceOf(FrozenBatchNorm.class, FrozenBatchNorm.freezeBatchNorm(new BatchNorm(2)));
     }
 
