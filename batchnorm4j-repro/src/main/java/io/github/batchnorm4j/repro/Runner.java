@@ -40,7 +40,8 @@ public final class Runner {
         long shuffleSeed = root.nextLong();
         NetFactory.Net net = NetFactory.build(spec, initRng, noiseRng);
         Sequential model = net.model();
-        DataSet train = spec.trainSubset() > 0 ? data.train().slice(0, spec.trainSubset()) : data.train();
+        DataSet train = spec.trainSubset() > 0
+                ? data.train().slice(0, Math.min(spec.trainSubset(), data.train().size())) : data.train();
         DataLoader loader = new DataLoader(train, spec.batchSize(), true, true, shuffleSeed, ReproData.MEAN,
                 ReproData.STD);
         Optimizer opt = spec.momentum() > 0
