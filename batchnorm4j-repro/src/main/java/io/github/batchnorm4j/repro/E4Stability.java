@@ -152,11 +152,11 @@ final class E4Stability implements Experiment {
         List<Criterion> c = new ArrayList<>();
         c.add(Curves.perSeed("E4a-none", "M1 (max/min spread p85-p15, median unit), no BN", m1None, 10, false));
         c.add(Curves.perSeed("E4a-bn", "M1, BN", m1Bn, 3, true));
-        c.add(Curves.perSeed("E4b", "M2 ratio: drift of p50 after 1k steps, no BN / BN", m2Ratio, 2, false));
+        c.add(Curves.perSeed("E4b", "M2 ratio: drift of p50 after step " + k1 + ", no BN / BN", m2Ratio, 2, false));
         c.add(Curves.perSeed("E4c-jitter", "noisy BN: jitter / no-BN jitter", jRatio, 3, false).reportOnly());
-        c.add(Curves.perSeed("E4c-acc-none", "noisy BN acc(1000) - no BN acc(1000)", Curves.minus(accNoisy, accNone),
+        c.add(Curves.perSeed("E4c-acc-none", "noisy BN acc(" + k1 + ") - no BN acc(" + k1 + ")", Curves.minus(accNoisy, accNone),
                 0.10, false).reportOnly());
-        c.add(Curves.perSeed("E4c-acc-bn", "noisy BN acc(1000) - BN acc(1000)", Curves.minus(accNoisy, accBn), -0.04,
+        c.add(Curves.perSeed("E4c-acc-bn", "noisy BN acc(" + k1 + ") - BN acc(" + k1 + ")", Curves.minus(accNoisy, accBn), -0.04,
                 false).reportOnly());
 
         List<List<String>> table = new ArrayList<>();
@@ -168,7 +168,7 @@ final class E4Stability implements Experiment {
         table.add(Curves.row("jitter no BN", jNone, Curves::num));
         table.add(Curves.row("jitter BN", jBn, Curves::num));
         table.add(Curves.row("jitter noisy BN", jNoisy, Curves::num));
-        table.add(Curves.row("acc@1000 noisy BN", accNoisy, Curves::pct));
+        table.add(Curves.row("acc@" + k1 + " noisy BN", accNoisy, Curves::pct));
 
         List<Plot> plots = new ArrayList<>();
         double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
@@ -201,9 +201,9 @@ final class E4Stability implements Experiment {
                 "The spread (p85 - p15) of a typical unit's input changes by a factor of %.1f over training "
                         + "without BN and %.2f with BN (median units, seed means). The 'noisy BN' net, whose sigmoid "
                         + "inputs are shifted and scaled afresh at every step, jitters %.1fx as much as the plain "
-                        + "net, yet reaches %.3f at 1k steps (BN %.3f, plain %.3f): a stable input distribution is "
+                        + "net, yet reaches %.3f at %d steps (BN %.3f, plain %.3f): a stable input distribution is "
                         + "not what makes BN train fast (Santurkar et al. 2018).",
-                Results.mean(m1None), Results.mean(m1Bn), Results.mean(jRatio), Results.mean(accNoisy),
+                Results.mean(m1None), Results.mean(m1Bn), Results.mean(jRatio), Results.mean(accNoisy), k1,
                 Results.mean(accBn), Results.mean(accNone));
         return new ClaimResult(4, "E4", name(), ClaimResult.verdict(c), r.seconds("E4b"), c, plots, table,
                 "BN keeps the distribution of a hidden unit's input stable during training (the paper's Fig. 1b/c); "

@@ -8,7 +8,7 @@ import java.util.Locale;
  * series, an optional shaded min–max band, a legend. Log-x plots use decade ticks. NaN points break lines.
  */
 public final class Svg {
-    static final int W = 720, H = 360, L = 64, R = 180, T = 36, B = 48;
+    static final int W = 760, H = 360, L = 64, R = 220, T = 36, B = 48;
     static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
             "#7f7f7f", "#bcbd22", "#17becf"};
 
