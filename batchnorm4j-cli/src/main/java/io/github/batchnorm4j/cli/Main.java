@@ -9,8 +9,8 @@ import picocli.CommandLine.Command;
 /** The {@code bn4j} command line. Each subcommand lives in its own class. */
 @Command(name = "bn4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Batch Normalization and its family, exact and fast, in pure Java.",
-        subcommands = {CommandLine.HelpCommand.class, VerifyGoldenCommand.class, TrainCommand.class,
-                PredictCommand.class, ExportCommand.class, BenchCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, ReproduceCommand.class, TrainCommand.class,
+                PredictCommand.class, ExportCommand.class, VerifyGoldenCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

@@ -1,22 +1,15 @@
 package io.github.batchnorm4j.nn;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
-
-/** {@code y = 1 / (1 + exp(-x))}; {@code dx = dy * y * (1 - y)}. Vectorised with the Vector API's EXP. */
+/**
+ * {@code y = 1 / (1 + exp(-x))}; {@code dx = dy * y * (1 - y)}. Computed per element in double with
+ * {@code Math.exp}: the Vector API's EXP is evaluated differently by the interpreter and by compiled code, so a
+ * vectorised sigmoid made results depend on JIT timing (and on an element's position relative to the vector
+ * tail), which broke bit-identical reruns.
+ */
 public final class Sigmoid extends Activation {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-
     @Override
     void apply(float[] x, float[] y, int from, int to) {
-        int i = from;
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        for (int bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, x, i).neg().lanewise(VectorOperators.EXP);
-            one.div(e.add(one)).intoArray(y, i);
-        }
-        for (; i < to; i++) {
+        for (int i = from; i < to; i++) {
             y[i] = (float) (1.0 / (1.0 + Math.exp(-x[i])));
         }
     }
