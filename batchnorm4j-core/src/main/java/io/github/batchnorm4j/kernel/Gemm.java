@@ -31,6 +31,7 @@ public final class Gemm {
     static final int NT = 8 * NR;
 
     private static final ThreadLocal<Workspace> WORK = ThreadLocal.withInitial(Workspace::new);
+    private static final ThreadLocal<int[]> TRANS_STARTS = ThreadLocal.withInitial(() -> new int[NR]);
 
     private Gemm() {}
 
@@ -219,15 +220,15 @@ public final class Gemm {
                     }
                 }
             } else {
-                for (int r = 0; r < rows; r++) {
-                    int src = aOff + (i + r) * lda + p0;
-                    for (int p = 0; p < kc; p++) {
-                        pa[base + p * MR + r] = alpha * a[src + p];
+                // p outer: the writes are sequential and the MR source rows stay in L1 between steps
+                int src = aOff + i * lda + p0;
+                for (int p = 0; p < kc; p++) {
+                    int dst = base + p * MR;
+                    for (int r = 0; r < rows; r++) {
+                        pa[dst + r] = alpha * a[src + r * lda + p];
                     }
-                }
-                for (int r = rows; r < MR; r++) {
-                    for (int p = 0; p < kc; p++) {
-                        pa[base + p * MR + r] = 0f;
+                    for (int r = rows; r < MR; r++) {
+                        pa[dst + r] = 0f;
                     }
                 }
             }
@@ -258,15 +259,18 @@ public final class Gemm {
                     }
                 }
             } else {
+                // p outer: sequential writes; the NR source rows are revisited at the next p while still in L1
+                int[] starts = TRANS_STARTS.get();
                 for (int q = 0; q < cols; q++) {
-                    int src = (bRows == null ? bOff + (j + q) * ldb : bRows[j + q]) + p0;
-                    for (int p = 0; p < kc; p++) {
-                        pb[base + p * NR + q] = b[src + p];
-                    }
+                    starts[q] = (bRows == null ? bOff + (j + q) * ldb : bRows[j + q]) + p0;
                 }
-                for (int q = cols; q < NR; q++) {
-                    for (int p = 0; p < kc; p++) {
-                        pb[base + p * NR + q] = 0f;
+                for (int p = 0; p < kc; p++) {
+                    int dst = base + p * NR;
+                    for (int q = 0; q < cols; q++) {
+                        pb[dst + q] = b[starts[q] + p];
+                    }
+                    for (int q = cols; q < NR; q++) {
+                        pb[dst + q] = 0f;
                     }
                 }
             }

@@ -44,26 +44,32 @@ class ConvPoolTest {
     void convBitIdenticalForOneAndTwoThreads() {
         int saved = WorkerPool.threads();
         try {
-            float[][] results = new float[4][];
-            for (int t = 1; t <= 2; t++) {
-                WorkerPool.setThreads(t);
-                Conv2d conv = new Conv2d(8, 16, 3, 1, 1, true, new SplittableRandom(9));
-                Tensor x = GradCheck.randomInput(4, 37, 8, 12, 12);
-                Tensor y = conv.forward(x).copy();
-                Tensor dx = conv.backward(GradCheck.randomInput(5, y.shape())).copy();
-                results[0] = t == 1 ? y.data() : results[0];
-                results[1] = t == 1 ? dx.data() : results[1];
-                results[2] = t == 1 ? conv.weight().grad().data().clone() : results[2];
-                results[3] = t == 1 ? conv.bias().grad().data().clone() : results[3];
-                if (t == 2) {
-                    assertArrayEquals(results[0], y.data());
-                    assertArrayEquals(results[1], dx.data());
-                    assertArrayEquals(results[2], conv.weight().grad().data());
-                    assertArrayEquals(results[3], conv.bias().grad().data());
-                }
+            for (int stride = 1; stride <= 2; stride++) {
+                checkThreadInvariance(stride);
             }
         } finally {
             WorkerPool.setThreads(saved);
+        }
+    }
+
+    private static void checkThreadInvariance(int stride) {
+        float[][] results = new float[4][];
+        for (int t = 1; t <= 2; t++) {
+            WorkerPool.setThreads(t);
+            Conv2d conv = new Conv2d(8, 16, 3, stride, 1, true, new SplittableRandom(9));
+            Tensor x = GradCheck.randomInput(4, 37, 8, 12, 12);
+            Tensor y = conv.forward(x).copy();
+            Tensor dx = conv.backward(GradCheck.randomInput(5, y.shape())).copy();
+            results[0] = t == 1 ? y.data() : results[0];
+            results[1] = t == 1 ? dx.data() : results[1];
+            results[2] = t == 1 ? conv.weight().grad().data().clone() : results[2];
+            results[3] = t == 1 ? conv.bias().grad().data().clone() : results[3];
+            if (t == 2) {
+                assertArrayEquals(results[0], y.data());
+                assertArrayEquals(results[1], dx.data());
+                assertArrayEquals(results[2], conv.weight().grad().data());
+                assertArrayEquals(results[3], conv.bias().grad().data());
+            }
         }
     }
 
