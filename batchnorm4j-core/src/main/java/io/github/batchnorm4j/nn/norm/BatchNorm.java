@@ -68,7 +68,7 @@ public class BatchNorm extends NormLayer {
         Tensor rm = options.trackRunningStats() ? runningMean : null;
         Tensor rv = options.trackRunningStats() ? runningVar : null;
         Tensor y = remember(x, Functional.batchNorm(x, rm, rv, weightValue(), biasValue(), batchStats, factor,
-                options.eps()));
+                options.eps(), workspace()));
         if (update) {
             numBatchesTracked.increment(); // only after a successful forward: a rejected batch changes nothing
         }
