@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 /** The {@code bn4j} command line. Each subcommand lives in its own class. */
 @Command(name = "bn4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Batch Normalization and its family, exact and fast, in pure Java.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
