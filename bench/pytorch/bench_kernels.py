@@ -2,9 +2,12 @@
 """PyTorch counterpart of `bn4j bench kernels`: the same shapes, ops, byte model and timing rule.
 
 Run with Debian's python3-torch and jemalloc preloaded, so that PyTorch's fresh outputs (50 MB for the
-largest shape) are not page-faulted on every call; the figures are then kernel figures:
+largest shape) are not page-faulted on every call; the figures are then kernel figures. jemalloc must also keep
+freed pages: by default allocations over 8 MB go to an arena that returns them to the OS at once (on this VM a
+page fault costs ~50 us, 0.3 s for a 25 MB output), hence MALLOC_CONF:
 
-    LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/bin/python3 bench/pytorch/bench_kernels.py --threads 1 --json
+    MALLOC_CONF=oversize_threshold:0,dirty_decay_ms:-1,muzzy_decay_ms:-1 \
+    LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/bin/python3 bench/pytorch/bench_kernels.py --threads 1
 
 Ops (ATen kernels called directly, no autograd): train_forward = native_batch_norm(training=True),
 eval_forward = native_batch_norm(training=False), backward = native_batch_norm_backward with the saved
@@ -106,6 +109,9 @@ def triad(threads, min_ms):
 
 
 def main():
+    if "jemalloc" not in open("/proc/self/maps").read():
+        print("bench_kernels: warning: jemalloc is not preloaded; fresh outputs will be page-faulted",
+              file=sys.stderr)
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", action="store_true")

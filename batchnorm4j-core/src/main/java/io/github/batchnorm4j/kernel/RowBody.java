@@ -27,7 +27,27 @@ final class RowBody {
                             int so) {
         int n = FH.length();
         int vk = k - k % n;
-        for (int r = r0; r < r1; r++) {
+        int r = r0;
+        // Four rows per step: the accumulators (in L1) are loaded and stored once per four rows.
+        for (; r <= r1 - 4; r += 4) {
+            int b0 = xo + r * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
+            for (int c = 0; c < vk; c += n) {
+                DoubleVector s = DoubleVector.fromArray(D, sh, c);
+                DoubleVector t0 = widen(FloatVector.fromArray(FH, x, b0 + c)).sub(s);
+                DoubleVector t1 = widen(FloatVector.fromArray(FH, x, b1 + c)).sub(s);
+                DoubleVector t2 = widen(FloatVector.fromArray(FH, x, b2 + c)).sub(s);
+                DoubleVector t3 = widen(FloatVector.fromArray(FH, x, b3 + c)).sub(s);
+                DoubleVector.fromArray(D, s1, so + c).add(t0.add(t1).add(t2.add(t3))).intoArray(s1, so + c);
+                t0.fma(t0, t1.fma(t1, t2.fma(t2, t3.fma(t3, DoubleVector.fromArray(D, s2, so + c)))))
+                        .intoArray(s2, so + c);
+            }
+            for (int c = vk; c < k; c++) {
+                double t0 = x[b0 + c] - sh[c], t1 = x[b1 + c] - sh[c], t2 = x[b2 + c] - sh[c], t3 = x[b3 + c] - sh[c];
+                s1[so + c] += (t0 + t1) + (t2 + t3);
+                s2[so + c] = Math.fma(t0, t0, Math.fma(t1, t1, Math.fma(t2, t2, Math.fma(t3, t3, s2[so + c]))));
+            }
+        }
+        for (; r < r1; r++) {
             int base = xo + r * k;
             for (int c = 0; c < vk; c += n) {
                 DoubleVector t = widen(FloatVector.fromArray(FH, x, base + c)).sub(DoubleVector.fromArray(D, sh, c));
@@ -37,7 +57,7 @@ final class RowBody {
             for (int c = vk; c < k; c++) {
                 double t = x[base + c] - sh[c];
                 s1[so + c] += t;
-                s2[so + c] += t * t;
+                s2[so + c] = Math.fma(t, t, s2[so + c]);
             }
         }
     }
@@ -76,7 +96,34 @@ final class RowBody {
                        double[] m, double[] s1, double[] s2, int so) {
         int n = FH.length();
         int vk = k - k % n;
-        for (int r = r0; r < r1; r++) {
+        int r = r0;
+        if (ym == null) { // four rows per step, as in shiftedSums (the gated variant takes the one-row loop)
+            for (; r <= r1 - 4; r += 4) {
+                int x0 = xo + r * k, d0 = dyo + r * k;
+                for (int c = 0; c < vk; c += n) {
+                    DoubleVector mv = DoubleVector.fromArray(D, m, c);
+                    DoubleVector g0 = widen(FloatVector.fromArray(FH, dy, d0 + c));
+                    DoubleVector g1 = widen(FloatVector.fromArray(FH, dy, d0 + k + c));
+                    DoubleVector g2 = widen(FloatVector.fromArray(FH, dy, d0 + 2 * k + c));
+                    DoubleVector g3 = widen(FloatVector.fromArray(FH, dy, d0 + 3 * k + c));
+                    DoubleVector t0 = widen(FloatVector.fromArray(FH, x, x0 + c)).sub(mv);
+                    DoubleVector t1 = widen(FloatVector.fromArray(FH, x, x0 + k + c)).sub(mv);
+                    DoubleVector t2 = widen(FloatVector.fromArray(FH, x, x0 + 2 * k + c)).sub(mv);
+                    DoubleVector t3 = widen(FloatVector.fromArray(FH, x, x0 + 3 * k + c)).sub(mv);
+                    DoubleVector.fromArray(D, s1, so + c).add(g0.add(g1).add(g2.add(g3))).intoArray(s1, so + c);
+                    g0.fma(t0, g1.fma(t1, g2.fma(t2, g3.fma(t3, DoubleVector.fromArray(D, s2, so + c)))))
+                            .intoArray(s2, so + c);
+                }
+                for (int c = vk; c < k; c++) {
+                    double g0 = dy[d0 + c], g1 = dy[d0 + k + c], g2 = dy[d0 + 2 * k + c], g3 = dy[d0 + 3 * k + c];
+                    s1[so + c] += (g0 + g1) + (g2 + g3);
+                    s2[so + c] = Math.fma(g0, x[x0 + c] - m[c], Math.fma(g1, x[x0 + k + c] - m[c],
+                            Math.fma(g2, x[x0 + 2 * k + c] - m[c], Math.fma(g3, x[x0 + 3 * k + c] - m[c],
+                                    s2[so + c]))));
+                }
+            }
+        }
+        for (; r < r1; r++) {
             int xb = xo + r * k, db = dyo + r * k, mb = ymo + r * k;
             for (int c = 0; c < vk; c += n) {
                 FloatVector g = FloatVector.fromArray(FH, dy, db + c);
@@ -89,10 +136,9 @@ final class RowBody {
                 gd.fma(td, DoubleVector.fromArray(D, s2, so + c)).intoArray(s2, so + c);
             }
             for (int c = vk; c < k; c++) {
-                float g = ym == null ? dy[db + c] : gate(dy[db + c], ym, mb + c);
-                double t = x[xb + c] - m[c];
+                double g = ym == null ? dy[db + c] : gate(dy[db + c], ym, mb + c);
                 s1[so + c] += g;
-                s2[so + c] += g * t;
+                s2[so + c] = Math.fma(g, x[xb + c] - m[c], s2[so + c]);
             }
         }
     }
