@@ -50,18 +50,30 @@ final class SlabBody {
                             double[] out1, double[] out2, int idx) {
         int n = FH.length();
         DoubleVector sv = DoubleVector.broadcast(D, s);
-        DoubleVector a1 = DoubleVector.zero(D), a2 = a1, b1 = a1, b2 = a1;
+        // Four independent accumulator pairs: the loop is bound by throughput, not by add/fma latency.
+        DoubleVector a1 = DoubleVector.zero(D), a2 = a1, b1 = a1, b2 = a1, c1 = a1, c2 = a1, d1 = a1, d2 = a1;
         double t1 = 0, t2 = 0;
         for (int r = 0; r < runs; r++) {
             int base = o + r * stride;
             int j = 0;
-            for (; j <= len - 2 * n; j += 2 * n) {
+            for (; j <= len - 4 * n; j += 4 * n) {
                 DoubleVector u = widen(FloatVector.fromArray(FH, x, base + j)).sub(sv);
                 DoubleVector v = widen(FloatVector.fromArray(FH, x, base + j + n)).sub(sv);
+                DoubleVector w = widen(FloatVector.fromArray(FH, x, base + j + 2 * n)).sub(sv);
+                DoubleVector z = widen(FloatVector.fromArray(FH, x, base + j + 3 * n)).sub(sv);
                 a1 = a1.add(u);
                 a2 = u.fma(u, a2);
                 b1 = b1.add(v);
                 b2 = v.fma(v, b2);
+                c1 = c1.add(w);
+                c2 = w.fma(w, c2);
+                d1 = d1.add(z);
+                d2 = z.fma(z, d2);
+            }
+            for (; j <= len - n; j += n) {
+                DoubleVector u = widen(FloatVector.fromArray(FH, x, base + j)).sub(sv);
+                a1 = a1.add(u);
+                a2 = u.fma(u, a2);
             }
             for (; j < len; j++) {
                 double t = x[base + j] - s;
@@ -69,8 +81,8 @@ final class SlabBody {
                 t2 += t * t;
             }
         }
-        out1[idx] = sumLanes(a1.add(b1)) + t1;
-        out2[idx] = sumLanes(a2.add(b2)) + t2;
+        out1[idx] = sumLanes(a1.add(b1).add(c1.add(d1))) + t1;
+        out2[idx] = sumLanes(a2.add(b2).add(c2.add(d2))) + t2;
     }
 
     /**
@@ -160,8 +172,20 @@ final class SlabBody {
                           double[] out1, double[] out2, int idx) {
         int n = FH.length();
         DoubleVector mv = DoubleVector.broadcast(D, m);
-        DoubleVector a1 = DoubleVector.zero(D), a2 = a1;
+        DoubleVector a1 = DoubleVector.zero(D), a2 = a1, b1 = a1, b2 = a1;
         int j = 0;
+        if (ym == null) { // two accumulator pairs: throughput-bound rather than latency-bound
+            for (; j <= len - 2 * n; j += 2 * n) {
+                DoubleVector g0 = widen(FloatVector.fromArray(FH, dy, dyo + j));
+                DoubleVector g1 = widen(FloatVector.fromArray(FH, dy, dyo + j + n));
+                DoubleVector t0 = widen(FloatVector.fromArray(FH, x, xo + j)).sub(mv);
+                DoubleVector t1 = widen(FloatVector.fromArray(FH, x, xo + j + n)).sub(mv);
+                a1 = a1.add(g0);
+                a2 = g0.fma(t0, a2);
+                b1 = b1.add(g1);
+                b2 = g1.fma(t1, b2);
+            }
+        }
         for (; j <= len - n; j += n) {
             FloatVector g = FloatVector.fromArray(FH, dy, dyo + j);
             if (ym != null) {
@@ -172,6 +196,8 @@ final class SlabBody {
             a1 = a1.add(gd);
             a2 = gd.fma(td, a2);
         }
+        a1 = a1.add(b1);
+        a2 = a2.add(b2);
         double t1 = 0, t2 = 0;
         for (; j < len; j++) {
             float g = ym == null ? dy[dyo + j] : gate(dy[dyo + j], ym, ymo + j);
