@@ -21,13 +21,25 @@ import jdk.incubator.vector.VectorSpecies;
  * the vector body does, so a value gets the same bits in the body and in the tail.
  */
 final class SlabBody {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /**
+     * The float species: the preferred one, unless {@code -Dbn4j.vectorBits=128|256|512} asks for another width
+     * (for benchmarking: 512-bit accesses to Java arrays, which are only 16-byte aligned, split cache lines).
+     */
+    static final VectorSpecies<Float> F = floatSpecies(Integer.getInteger("bn4j.vectorBits", 0));
     /** Half-width floats, widened lane for lane into {@link #D}. */
     static final VectorSpecies<Float> FH =
             VectorSpecies.of(float.class, VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2)));
     static final VectorSpecies<Double> D = VectorSpecies.of(double.class, VectorShape.forBitSize(FH.vectorBitSize() * 2));
 
     private SlabBody() {}
+
+    private static VectorSpecies<Float> floatSpecies(int bits) {
+        VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
+        if (bits == 0 || bits >= preferred.vectorBitSize() || (bits != 128 && bits != 256)) {
+            return preferred;
+        }
+        return VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
+    }
 
     static DoubleVector widen(FloatVector v) {
         return (DoubleVector) v.castShape(D, 0);
