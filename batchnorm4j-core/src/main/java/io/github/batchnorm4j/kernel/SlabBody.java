@@ -22,20 +22,24 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class SlabBody {
     /**
-     * The float species: the preferred one, unless {@code -Dbn4j.vectorBits=128|256|512} asks for another width
-     * (for benchmarking: 512-bit accesses to Java arrays, which are only 16-byte aligned, split cache lines).
+     * The float species of the elementwise passes: at most 256 bits (measured faster than 512 on the AVX-512
+     * benchmark machine: Java arrays are only 8-byte aligned, so every 64-byte access splits a cache line, while
+     * a 32-byte access splits one time in two), unless {@code -Dbn4j.vectorBits=128|256|512} asks otherwise.
      */
-    static final VectorSpecies<Float> F = floatSpecies(Integer.getInteger("bn4j.vectorBits", 0));
-    /** Half-width floats, widened lane for lane into {@link #D}. */
-    static final VectorSpecies<Float> FH =
-            VectorSpecies.of(float.class, VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2)));
+    static final VectorSpecies<Float> F = floatSpecies(Integer.getInteger("bn4j.vectorBits", 256));
+    /**
+     * Half-width floats of the reductions, widened lane for lane into {@link #D}: these loops are bound by the
+     * double arithmetic, so they use the widest doubles the machine has.
+     */
+    static final VectorSpecies<Float> FH = VectorSpecies.of(float.class,
+            VectorShape.forBitSize(Math.max(64, FloatVector.SPECIES_PREFERRED.vectorBitSize() / 2)));
     static final VectorSpecies<Double> D = VectorSpecies.of(double.class, VectorShape.forBitSize(FH.vectorBitSize() * 2));
 
     private SlabBody() {}
 
     private static VectorSpecies<Float> floatSpecies(int bits) {
         VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
-        if (bits == 0 || bits >= preferred.vectorBitSize() || (bits != 128 && bits != 256)) {
+        if (bits >= preferred.vectorBitSize() || (bits != 128 && bits != 256)) {
             return preferred;
         }
         return VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
