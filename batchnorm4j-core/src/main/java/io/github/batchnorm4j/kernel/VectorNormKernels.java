@@ -30,6 +30,11 @@ public final class VectorNormKernels implements NormKernels {
 
     /** Elements per task: a statistic group or a chunk of rows (128 KiB of floats, an L2-sized unit). */
     static final int TASK_ELEMS = 1 << 15;
+    /**
+     * Elements per task of a purely elementwise pass (normalisation with known statistics, the row walk's dx):
+     * larger, since the result does not depend on the split, so that each thread streams longer runs.
+     */
+    static final int ELEMENTWISE_TASK_ELEMS = 1 << 17;
     /** Columns per task in the per-element gamma gradient (LayerNorm-like geometries). */
     private static final int COL_BLOCK = 256;
     private static final double POOR_SHIFT = 0.9;
@@ -87,7 +92,7 @@ public final class VectorNormKernels implements NormKernels {
             // With the statistics known, walk memory in storage order (slab (i, c) after (i, c - 1)): plain
             // streams for the prefetchers, as opposed to the statistic-major walk the fused forward needs.
             int slabs = g.a() * g.k();
-            int per = Math.max(1, TASK_ELEMS / g.d()), nt = ceilDiv(slabs, per);
+            int per = Math.max(1, ELEMENTWISE_TASK_ELEMS / g.d()), nt = ceilDiv(slabs, per);
             if (nt == 1) {
                 slabNormalizeRange(0, slabs, x, xOff, y, yOff, g, mean, invStd, gamma, beta, residual, rOff, relu);
             } else {
@@ -274,7 +279,7 @@ public final class VectorNormKernels implements NormKernels {
     private static void rowAffineAll(float[] x, int xOff, float[] y, int yOff, NormGeometry g, float[] m, float[] sc,
                                      float[] sh, float[] res, int rOff, boolean relu) {
         int a = g.a(), k = g.k();
-        int rpc = rowsPerChunk(k), nch = ceilDiv(a, rpc);
+        int rpc = Math.max(1, ELEMENTWISE_TASK_ELEMS / Math.max(1, k)), nch = ceilDiv(a, rpc);
         if (nch == 1) {
             RowBody.affine(x, xOff, y, yOff, 0, a, k, m, sc, sh, res, rOff, relu);
         } else {
@@ -552,11 +557,12 @@ public final class VectorNormKernels implements NormKernels {
             cb[c] = (float) (-is * is * mDX);
             cc[c] = (float) (-is * mD + is * is * r * mDX);
         }
-        if (nch == 1) {
+        int epc = Math.max(1, ELEMENTWISE_TASK_ELEMS / Math.max(1, k)), nex = ceilDiv(a, epc);
+        if (nex == 1) {
             RowBody.dx(dy, dyOff, x, xOff, ym, ymOff, dx, dxOff, dr, drOff, 0, a, k, m, ca, cb, cc);
         } else {
-            WorkerPool.parallelFor(nch, ch -> RowBody.dx(dy, dyOff, x, xOff, ym, ymOff, dx, dxOff, dr, drOff,
-                    ch * rpc, Math.min(a, ch * rpc + rpc), k, m, ca, cb, cc));
+            WorkerPool.parallelFor(nex, ch -> RowBody.dx(dy, dyOff, x, xOff, ym, ymOff, dx, dxOff, dr, drOff,
+                    ch * epc, Math.min(a, ch * epc + epc), k, m, ca, cb, cc));
         }
     }
 
