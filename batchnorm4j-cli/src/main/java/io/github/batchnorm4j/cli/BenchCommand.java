@@ -1,15 +1,25 @@
 package io.github.batchnorm4j.cli;
 
+import io.github.batchnorm4j.cli.bench.KernelsBenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
-/** {@code bn4j bench ...}: the parent of the benchmark subcommands. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Run a benchmark.",
-        subcommands = {GemmBenchCommand.class, TrainBenchCommand.class, SyncBenchCommand.class,
-                InferBenchCommand.class})
+/**
+ * {@code bn4j bench}: the parent of the benchmark subcommands (each its own class, registered here). Benchmarks
+ * print medians and effective bandwidth; they are measurements, never pass/fail tests.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks (medians, effective GB/s); see BENCHMARKS.md.",
+        subcommands = {KernelsBenchCommand.class, GemmBenchCommand.class, TrainBenchCommand.class,
+                InferBenchCommand.class, SyncBenchCommand.class, CommandLine.HelpCommand.class})
 public final class BenchCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
     @Override
     public void run() {
-        new CommandLine(this).usage(System.out);
+        spec.commandLine().usage(System.out);
     }
 }

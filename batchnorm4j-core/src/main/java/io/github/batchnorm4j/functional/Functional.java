@@ -27,6 +27,22 @@ public final class Functional {
      */
     public static NormResult batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                                        boolean training, double momentum, double eps) {
+        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, null);
+    }
+
+    /**
+     * {@link #batchNorm(Tensor, Tensor, Tensor, Tensor, Tensor, boolean, double, double)} with reusable buffers
+     * (see {@link NormWorkspace} for the lifetime of the returned {@link NormSaved}); {@code ws} may be null.
+     */
+    public static NormResult batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                       boolean training, double momentum, double eps, NormWorkspace ws) {
+        return batchNormFused(x, null, false, runningMean, runningVar, weight, bias, training, momentum, eps, ws);
+    }
+
+    /** Batch normalization with the fused epilogue {@code act(bn(x) [+ residual])}; the entry point of {@link Fused}. */
+    static NormResult batchNormFused(Tensor x, Tensor residual, boolean relu, Tensor runningMean, Tensor runningVar,
+                                     Tensor weight, Tensor bias, boolean training, double momentum, double eps,
+                                     NormWorkspace ws) {
         checkRank(x, 2, 5, "[N, C, ...]");
         checkEps(eps);
         checkMomentum(momentum);
@@ -47,12 +63,20 @@ public final class Functional {
         NormGeometry g = x.format() == MemoryFormat.CHANNELS_LAST || x.rank() == 2
                 ? NormGeometry.perChannel(n * s, c, 1)
                 : NormGeometry.perChannel(n, c, s);
+        float[] res = null;
+        if (residual != null) {
+            if (!Arrays.equals(residual.shape(), x.shape())) {
+                throw new IllegalArgumentException("Expected residual of shape " + x.shapeString() + ", got "
+                        + residual.shapeString());
+            }
+            res = residual.to(x.format()).data();
+        }
         Tensor y = x.zerosLike();
         // An empty batch has no statistics: as PyTorch, it leaves the running buffers as they are.
         boolean skipUpdate = training && x.numel() == 0;
         NormSaved saved = NormCore.forward(x.data(), y.data(), g, training,
                 skipUpdate ? null : data(runningMean), skipUpdate ? null : data(runningVar),
-                momentum, eps, data(weight), data(bias));
+                momentum, eps, data(weight), data(bias), res, relu, ws);
         return new NormResult(y, withStorage(saved, x.format()));
     }
 
@@ -139,6 +163,12 @@ public final class Functional {
      */
     public static NormGradients normBackward(NormSaved saved, Tensor x, Tensor gradOutput, Tensor weight,
                                              boolean affineGrads) {
+        return normBackward(saved, x, gradOutput, weight, affineGrads, null);
+    }
+
+    /** {@link #normBackward(NormSaved, Tensor, Tensor, Tensor, boolean)} with reusable reduction buffers. */
+    public static NormGradients normBackward(NormSaved saved, Tensor x, Tensor gradOutput, Tensor weight,
+                                             boolean affineGrads, NormWorkspace ws) {
         if (!Arrays.equals(x.shape(), gradOutput.shape())) {
             throw new IllegalArgumentException("Expected gradient of shape " + x.shapeString() + ", got "
                     + gradOutput.shapeString());
@@ -150,7 +180,7 @@ public final class Functional {
         int affine = saved.geometry().affineSize();
         float[] dGamma = affineGrads ? new float[affine] : null;
         float[] dBeta = affineGrads ? new float[affine] : null;
-        NormCore.backward(saved, xs.data(), dys.data(), data(weight), dx.data(), dGamma, dBeta);
+        NormCore.backward(saved, xs.data(), dys.data(), data(weight), null, dx.data(), null, dGamma, dBeta, ws);
         int[] affineShape = weight != null ? weight.shape() : new int[] {affine};
         return new NormGradients(dx.to(x.format()),
                 affineGrads ? Tensor.of(dGamma, affineShape) : null,
@@ -168,11 +198,11 @@ public final class Functional {
         return new NormResult(y.to(x.format()), withStorage(saved, MemoryFormat.CONTIGUOUS));
     }
 
-    private static NormSaved withStorage(NormSaved s, MemoryFormat storage) {
+    static NormSaved withStorage(NormSaved s, MemoryFormat storage) {
         return new NormSaved(s.geometry(), s.mean(), s.invStd(), s.batchStats(), storage);
     }
 
-    private static float[] data(Tensor t) {
+    static float[] data(Tensor t) {
         return t == null ? null : t.data();
     }
 

@@ -6,7 +6,9 @@ import io.github.batchnorm4j.kernel.NormKernels;
 
 /**
  * The one normalization core behind BN, LN, GN and IN: no validation (the {@link Functional} facade does that),
- * only the sequence statistics → (running update) → elementwise, and its backward.
+ * only the sequence statistics → (running update) → elementwise, and its backward. Training forwards go through
+ * the kernels' fused {@link NormKernels#trainForward}; backwards through the fused {@link NormKernels#backward}.
+ * The optional epilogue (residual add, ReLU) is what {@link Fused} exposes.
  */
 public final class NormCore {
     private NormCore() {}
@@ -22,18 +24,28 @@ public final class NormCore {
     public static NormSaved forward(float[] x, float[] y, NormGeometry g, boolean batchStats,
                                     float[] runningMean, float[] runningVar, double factor, double eps,
                                     float[] gamma, float[] beta) {
+        return forward(x, y, g, batchStats, runningMean, runningVar, factor, eps, gamma, beta, null, false, null);
+    }
+
+    /**
+     * Forward with the fused epilogue {@code y = act(bn(x) [+ residual])} ({@code act} = ReLU when {@code relu};
+     * {@code residual} has the layout of {@code x}, or null) and optional reusable buffers ({@code ws}, may be
+     * null: then the saved statistics are fresh arrays).
+     */
+    public static NormSaved forward(float[] x, float[] y, NormGeometry g, boolean batchStats,
+                                    float[] runningMean, float[] runningVar, double factor, double eps,
+                                    float[] gamma, float[] beta, float[] residual, boolean relu, NormWorkspace ws) {
         NormKernels kern = Kernels.norm();
         int k = g.k();
-        double[] mean = new double[k];
-        double[] invStd = new double[k];
+        if (ws != null) {
+            ws.prepare(g);
+        }
+        double[] mean = ws == null ? new double[k] : ws.mean();
+        double[] invStd = ws == null ? new double[k] : ws.invStd();
         if (batchStats) {
-            double[] m2 = new double[k];
-            kern.stats(x, 0, g, mean, m2);
-            double count = g.count();
-            for (int c = 0; c < k; c++) {
-                // M2 is a sum of squares in double: never negative except through NaN, which propagates.
-                invStd[c] = 1.0 / Math.sqrt(m2[c] / count + eps);
-            }
+            double[] m2 = ws == null ? new double[k] : ws.m2();
+            // M2 is a sum of squares in double: never negative except through NaN, which propagates.
+            kern.trainForward(x, 0, g, eps, mean, m2, invStd, gamma, beta, residual, 0, relu, y, 0);
             if (runningMean != null) {
                 updateRunning(g, mean, m2, runningMean, runningVar, factor);
             }
@@ -43,8 +55,8 @@ public final class NormCore {
                 mean[c] = runningMean[c % kMod];
                 invStd[c] = 1.0 / Math.sqrt((double) runningVar[c % kMod] + eps);
             }
+            kern.normalizeFused(x, 0, g, mean, invStd, gamma, beta, residual, 0, relu, y, 0);
         }
-        kern.normalize(x, 0, y, 0, g, mean, invStd, gamma, beta);
         return new NormSaved(g, mean, invStd, batchStats, null);
     }
 
@@ -77,16 +89,28 @@ public final class NormCore {
      */
     public static void backward(NormSaved s, float[] x, float[] dy, float[] gamma, float[] dx,
                                 float[] dGamma, float[] dBeta) {
+        backward(s, x, dy, gamma, null, dx, null, dGamma, dBeta, null);
+    }
+
+    /**
+     * Backward of the fused forward: when {@code yOut} (that forward's output) is non-null the gradient is gated
+     * by the ReLU ({@code yOut > 0}); {@code dResidual}, when non-null, receives the gated gradient (the gradient
+     * of the residual input). {@code ws} (may be null) supplies the reduction buffers.
+     */
+    public static void backward(NormSaved s, float[] x, float[] dy, float[] gamma, float[] yOut, float[] dx,
+                                float[] dResidual, float[] dGamma, float[] dBeta, NormWorkspace ws) {
         NormKernels kern = Kernels.norm();
         NormGeometry g = s.geometry();
         int k = g.k();
-        double[] sumDxhat = new double[k];
-        double[] sumDxhatXhat = new double[k];
-        double[] dg = dGamma == null ? null : new double[g.affineSize()];
-        double[] db = dBeta == null ? null : new double[g.affineSize()];
-        kern.backwardReduce(dy, 0, x, 0, g, s.mean(), s.invStd(), gamma, sumDxhat, sumDxhatXhat, dg, db);
-        kern.backwardElementwise(dy, 0, x, 0, g, s.mean(), s.invStd(), gamma, sumDxhat, sumDxhatXhat,
-                g.count(), s.batchStats(), dx, 0);
+        if (ws != null) {
+            ws.prepare(g);
+        }
+        double[] sumDxhat = ws == null ? new double[k] : ws.sumDxhat();
+        double[] sumDxhatXhat = ws == null ? new double[k] : ws.sumDxhatXhat();
+        double[] dg = dGamma == null ? null : ws == null ? new double[g.affineSize()] : ws.dGamma();
+        double[] db = dBeta == null ? null : ws == null ? new double[g.affineSize()] : ws.dBeta();
+        kern.backward(dy, 0, x, 0, g, s.mean(), s.invStd(), gamma, s.batchStats(), yOut, 0, dResidual, 0,
+                sumDxhat, sumDxhatXhat, dg, db, dx, 0);
         for (int j = 0; dg != null && j < dg.length; j++) {
             dGamma[j] = (float) dg[j];
         }

@@ -34,4 +34,70 @@ public interface NormKernels {
     void backwardElementwise(float[] dy, int dyOff, float[] x, int xOff, NormGeometry g, double[] mean,
                              double[] invStd, float[] gamma, double[] sumDxhat, double[] sumDxhatXhat, double count,
                              boolean batchStats, float[] dx, int dxOff);
+
+    /**
+     * Fused training forward: {@link #stats}, then {@code invStd[k] = 1/sqrt(m2[k]/count + eps)}, then
+     * {@code y = act(xhat * gamma[j] + beta[j] [+ residual])} where {@code act} is ReLU when {@code relu} and the
+     * residual (same layout as {@code x}, may be null) is added before it. Fills {@code mean}, {@code m2} and
+     * {@code invStd}. Implementations may normalise each statistic while its values are still in cache.
+     */
+    default void trainForward(float[] x, int xOff, NormGeometry g, double eps, double[] mean, double[] m2,
+                              double[] invStd, float[] gamma, float[] beta, float[] residual, int rOff, boolean relu,
+                              float[] y, int yOff) {
+        stats(x, xOff, g, mean, m2);
+        double count = g.count();
+        for (int c = 0; c < g.k(); c++) {
+            invStd[c] = 1.0 / Math.sqrt(m2[c] / count + eps);
+        }
+        normalizeFused(x, xOff, g, mean, invStd, gamma, beta, residual, rOff, relu, y, yOff);
+    }
+
+    /**
+     * {@link #normalize} followed by the optional residual add and ReLU:
+     * {@code y = act(xhat * gamma[j] + beta[j] [+ residual])}. {@code y} may alias {@code x}.
+     */
+    default void normalizeFused(float[] x, int xOff, NormGeometry g, double[] mean, double[] invStd, float[] gamma,
+                                float[] beta, float[] residual, int rOff, boolean relu, float[] y, int yOff) {
+        normalize(x, xOff, y, yOff, g, mean, invStd, gamma, beta);
+        if (residual != null || relu) {
+            long n = g.numel();
+            for (int i = 0; i < n; i++) {
+                float v = y[yOff + i];
+                if (residual != null) {
+                    v += residual[rOff + i];
+                }
+                y[yOff + i] = relu ? Math.max(v, 0f) : v;
+            }
+        }
+    }
+
+    /**
+     * Fused backward on one process: {@link #backwardReduce} then {@link #backwardElementwise} with
+     * {@code count = g.count()}. When {@code yOut} (the forward output of a fused BN+ReLU or BN+add+ReLU) is
+     * non-null the incoming gradient is first gated, {@code dy' = yOut > 0 ? dy : 0}; {@code dResidual}, when
+     * non-null, receives {@code dy'} (the gradient of the residual input). {@code sumDxhat}/{@code sumDxhatXhat}
+     * are scratch of length k that hold the reductions afterwards; dGamma/dBeta are added to as in
+     * {@link #backwardReduce}.
+     */
+    default void backward(float[] dy, int dyOff, float[] x, int xOff, NormGeometry g, double[] mean,
+                          double[] invStd, float[] gamma, boolean batchStats, float[] yOut, int yOutOff,
+                          float[] dResidual, int drOff, double[] sumDxhat, double[] sumDxhatXhat, double[] dGamma,
+                          double[] dBeta, float[] dx, int dxOff) {
+        float[] gy = dy;
+        int gyOff = dyOff;
+        int n = (int) g.numel();
+        if (yOut != null) {
+            gy = new float[n];
+            gyOff = 0;
+            for (int i = 0; i < n; i++) {
+                gy[i] = yOut[yOutOff + i] > 0f ? dy[dyOff + i] : 0f;
+            }
+        }
+        if (dResidual != null) {
+            System.arraycopy(gy, gyOff, dResidual, drOff, n);
+        }
+        backwardReduce(gy, gyOff, x, xOff, g, mean, invStd, gamma, sumDxhat, sumDxhatXhat, dGamma, dBeta);
+        backwardElementwise(gy, gyOff, x, xOff, g, mean, invStd, gamma, sumDxhat, sumDxhatXhat, g.count(),
+                batchStats, dx, dxOff);
+    }
 }

@@ -87,7 +87,7 @@ public class BatchNorm extends NormLayer {
             sync.forget();
         }
         Tensor y = remember(x, Functional.batchNorm(x, rm, rv, weightValue(), biasValue(), batchStats, factor,
-                options.eps()));
+                options.eps(), workspace()));
         if (update) {
             numBatchesTracked.increment(); // only after a successful forward: a rejected batch changes nothing
         }

@@ -4,6 +4,7 @@ import io.github.batchnorm4j.functional.Functional;
 import io.github.batchnorm4j.functional.NormGradients;
 import io.github.batchnorm4j.functional.NormResult;
 import io.github.batchnorm4j.functional.NormSaved;
+import io.github.batchnorm4j.functional.NormWorkspace;
 import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.nn.Parameter;
 import io.github.batchnorm4j.tensor.Tensor;
@@ -18,6 +19,8 @@ abstract class NormLayer extends Module {
     private final Parameter bias;
     private Tensor lastInput;
     private NormSaved saved;
+    /** Buffers reused across calls (statistics, backward reductions): steady-state calls allocate no scratch. */
+    private final NormWorkspace workspace = new NormWorkspace();
 
     NormLayer(int[] affineShape, boolean affine) {
         this.weight = affine ? registerParameter("weight", Tensor.full(1f, affineShape)) : null;
@@ -32,6 +35,10 @@ abstract class NormLayer extends Module {
     /** Beta, or null without affine parameters. */
     public Parameter bias() {
         return bias;
+    }
+
+    NormWorkspace workspace() {
+        return workspace;
     }
 
     Tensor weightValue() {
@@ -58,7 +65,8 @@ abstract class NormLayer extends Module {
         if (saved == null) {
             throw new IllegalStateException("backward called before forward on " + getClass().getSimpleName());
         }
-        NormGradients g = Functional.normBackward(saved, lastInput, gradOutput, weightValue(), weight != null);
+        NormGradients g = Functional.normBackward(saved, lastInput, gradOutput, weightValue(), weight != null,
+                workspace);
         if (weight != null) {
             weight.accumulate(g.weight());
             bias.accumulate(g.bias());
