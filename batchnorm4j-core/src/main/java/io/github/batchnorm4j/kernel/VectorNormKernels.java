@@ -153,7 +153,12 @@ public final class VectorNormKernels implements NormKernels {
         double s = x[o];
         SlabBody.shiftedSums(x, o, a, stride, d, s, mean, m2, c);
         double mu = s + mean[c] / count;
-        if (poorShift(mean[c], m2[c], count)) {
+        if (Double.isNaN(mu)) {
+            // An infinity (Inf - Inf in the shifted sums) or a NaN: plain sums give PyTorch's answer, a mean of
+            // +-Inf with a NaN variance for infinities, NaN for NaN.
+            SlabBody.shiftedSums(x, o, a, stride, d, 0.0, mean, m2, c);
+            mu = mean[c] / count;
+        } else if (poorShift(mean[c], m2[c], count)) {
             double centre = mu;
             SlabBody.shiftedSums(x, o, a, stride, d, centre, mean, m2, c);
             mu = centre + mean[c] / count;
@@ -239,8 +244,9 @@ public final class VectorNormKernels implements NormKernels {
         double count = g.count();
         for (int c = 0; c < k; c++) {
             double mu = sh[c] + mean[c] / count;
-            if (poorShift(mean[c], m2[c], count)) {
-                double centre = mu, t1 = 0, t2 = 0;
+            boolean nonFinite = Double.isNaN(mu); // see slabStat: re-sum unshifted
+            if (nonFinite || poorShift(mean[c], m2[c], count)) {
+                double centre = nonFinite ? 0.0 : mu, t1 = 0, t2 = 0;
                 for (int r = 0; r < a; r++) {
                     double t = x[xOff + r * k + c] - centre;
                     t1 += t;
@@ -441,6 +447,13 @@ public final class VectorNormKernels implements NormKernels {
             double r = mu - mF;
             double mD = batchStats ? sumDxhat[c] / count : 0.0;
             double mDX = batchStats ? sumDxhatXhat[c] / count : 0.0;
+            if (batchStats && count == 1) {
+                // One value per statistic: y does not depend on x, dx is exactly 0; the float terms below would
+                // leave rounding times invStd (up to 1/sqrt(eps)) instead of cancelling.
+                is = 0;
+                mD = 0;
+                mDX = 0;
+            }
             // dx = is*g*dy' - is*mD - is*xhat*mDX with xhat = (t - r)*is, t = x - mF
             double cb = -is * is * mDX;
             double cc = -is * mD + is * is * r * mDX;
@@ -550,9 +563,10 @@ public final class VectorNormKernels implements NormKernels {
         }
         float[] ca = s.f(1, k), cb = s.f(2, k), cc = s.f(3, k);
         for (int c = 0; c < k; c++) {
-            double is = invStd[c], r = mean[c] - m[c];
-            double mD = batchStats ? sumDxhat[c] / count : 0.0;
-            double mDX = batchStats ? sumDxhatXhat[c] / count : 0.0;
+            boolean constant = batchStats && count == 1; // y does not depend on x: dx is exactly 0
+            double is = constant ? 0.0 : invStd[c], r = mean[c] - m[c];
+            double mD = batchStats && !constant ? sumDxhat[c] / count : 0.0;
+            double mDX = batchStats && !constant ? sumDxhatXhat[c] / count : 0.0;
             ca[c] = (float) (is * (gamma == null ? 1.0 : gamma[c % kMod]));
             cb[c] = (float) (-is * is * mDX);
             cc[c] = (float) (-is * mD + is * is * r * mDX);
