@@ -71,7 +71,7 @@ public final class Functional {
             }
             res = residual.to(x.format()).data();
         }
-        Tensor y = x.zerosLike();
+        Tensor y = ws == null ? x.zerosLike() : ws.output(x); // every element is written
         // An empty batch has no statistics: as PyTorch, it leaves the running buffers as they are.
         boolean skipUpdate = training && x.numel() == 0;
         NormSaved saved = NormCore.forward(x.data(), y.data(), g, training,
@@ -176,15 +176,14 @@ public final class Functional {
         MemoryFormat storage = saved.storage();
         Tensor xs = x.to(storage);
         Tensor dys = gradOutput.to(storage);
-        Tensor dx = xs.zerosLike();
+        Tensor dx = ws == null ? xs.zerosLike() : ws.gradInput(xs); // every element is written
         int affine = saved.geometry().affineSize();
-        float[] dGamma = affineGrads ? new float[affine] : null;
-        float[] dBeta = affineGrads ? new float[affine] : null;
-        NormCore.backward(saved, xs.data(), dys.data(), data(weight), null, dx.data(), null, dGamma, dBeta, ws);
         int[] affineShape = weight != null ? weight.shape() : new int[] {affine};
-        return new NormGradients(dx.to(x.format()),
-                affineGrads ? Tensor.of(dGamma, affineShape) : null,
-                affineGrads ? Tensor.of(dBeta, affineShape) : null);
+        Tensor dGamma = !affineGrads ? null : ws == null ? Tensor.zeros(affineShape) : ws.affineGrad(0, affineShape);
+        Tensor dBeta = !affineGrads ? null : ws == null ? Tensor.zeros(affineShape) : ws.affineGrad(1, affineShape);
+        NormCore.backward(saved, xs.data(), dys.data(), data(weight), null, dx.data(), null, data(dGamma),
+                data(dBeta), ws);
+        return new NormGradients(dx.to(x.format()), dGamma, dBeta);
     }
 
     /** Runs a geometry defined on logical (contiguous) order, converting channels-last input and output. */

@@ -1,6 +1,8 @@
 package io.github.batchnorm4j.functional;
 
 import io.github.batchnorm4j.kernel.NormGeometry;
+import io.github.batchnorm4j.tensor.Tensor;
+import java.util.Arrays;
 
 /**
  * Reusable per-layer buffers for {@link NormCore}: the statistics a forward saves (mean, invStd, M2) and the
@@ -10,6 +12,10 @@ import io.github.batchnorm4j.kernel.NormGeometry;
  * arrays, so it stays valid only until the next forward with the same workspace. That is exactly how a module
  * uses it (its backward always belongs to its last forward); callers who keep several NormSaved alive must not
  * share a workspace between them. A workspace is not thread-safe: one per layer.
+ *
+ * <p>It also holds the output of the forward and the gradients of the backward: a tensor returned by a call
+ * that used a workspace is overwritten by the next call of the same kind (the rule every layer's output buffer
+ * follows); copy it to keep it.
  */
 public final class NormWorkspace {
     private double[] mean = new double[0];
@@ -66,5 +72,38 @@ public final class NormWorkspace {
     double[] dBeta() {
         java.util.Arrays.fill(dBeta, 0.0);
         return dBeta;
+    }
+
+    private Tensor output;
+    private Tensor gradInput;
+    private Tensor gradWeight;
+    private Tensor gradBias;
+
+    /** A tensor shaped and laid out like {@code x} for the forward's output (contents undefined). */
+    Tensor output(Tensor x) {
+        output = like(output, x);
+        return output;
+    }
+
+    /** A tensor shaped and laid out like {@code x} for the input gradient (contents undefined). */
+    Tensor gradInput(Tensor x) {
+        gradInput = like(gradInput, x);
+        return gradInput;
+    }
+
+    /** Tensors of {@code shape} for dgamma ({@code which = 0}) and dbeta (1), contents undefined. */
+    Tensor affineGrad(int which, int[] shape) {
+        if (which == 0) {
+            gradWeight = gradWeight != null && Arrays.equals(gradWeight.shape(), shape) ? gradWeight
+                    : Tensor.zeros(shape);
+            return gradWeight;
+        }
+        gradBias = gradBias != null && Arrays.equals(gradBias.shape(), shape) ? gradBias : Tensor.zeros(shape);
+        return gradBias;
+    }
+
+    private static Tensor like(Tensor t, Tensor x) {
+        return t != null && t.format() == x.format() && Arrays.equals(t.shape(), x.shape()) && t != x
+                ? t : x.zerosLike();
     }
 }

@@ -59,8 +59,8 @@ class SyncBatchNormTest {
 
     private static Run step(BatchNorm bn, Tensor x, Tensor dy) {
         initAffine(bn);
-        Tensor y = bn.forward(x);
-        Tensor dx = bn.backward(dy);
+        Tensor y = bn.forward(x).copy(); // a layer's output and gradient buffers are reused by its next calls
+        Tensor dx = bn.backward(dy).copy();
         // A second training step checks that the running statistics keep agreeing, then one eval forward.
         bn.forward(x);
         bn.eval();
