@@ -115,7 +115,8 @@ final class E1Convergence implements Experiment {
                 "Batch Normalization makes networks converge in far fewer steps (Ioffe & Szegedy 2015, Fig. 1a).",
                 "784-100-100-100-10 sigmoid MLP, with BN (no bias, before each sigmoid) and without; batch 60; "
                         + "plain SGD, lr 0.1 for both; " + s.steps(20_000) + " steps; test accuracy on the 10k "
-                        + "held-out images every 100 steps up to 1k, then every 500.",
+                        + "held-out images every " + s.steps(100) + " steps up to " + s.steps(1000)
+                        + ", then every " + s.steps(500) + ".",
                 findings);
     }
 }
