@@ -63,25 +63,26 @@ public final class Reproduction {
                 }));
             }
             for (Future<?> f : futures) {
-                f.get();
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IllegalStateException("A run failed: " + e.getCause(), e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("Interrupted while waiting for the runs", e);
+                }
             }
-        } catch (Exception e) {
-            throw new IllegalStateException("A run failed: " + e.getMessage(), e);
-        } finally {
-            pool.shutdownNow();
-            WorkerPool.setThreads(previous);
             progress.done();
-        }
-        WorkerPool.setThreads(1);
-        List<ClaimResult> out = new ArrayList<>();
-        try {
+            // Evaluation (E8 folds and times models) runs single-threaded too, like the protocol's timings.
+            List<ClaimResult> out = new ArrayList<>();
             for (Experiment e : chosen) {
                 out.add(e.evaluate(s, results, data));
             }
+            return new Outcome(s, out, results, (System.nanoTime() - t0) / 1e9, workers);
         } finally {
+            pool.shutdownNow();
             WorkerPool.setThreads(previous);
         }
-        return new Outcome(s, out, results, (System.nanoTime() - t0) / 1e9, workers);
     }
 
     /** Two experiments may ask for the same run with different extras (probe, kept model): keep all extras. */
