@@ -121,17 +121,7 @@ public final class MpiCommunicator implements Communicator {
         Communicator.checkRange("buffer", buf.length, off, len);
         MemorySegment seg = scratch((long) len * Double.BYTES);
         MemorySegment.copy(buf, off, seg, JAVA_DOUBLE, 0, len);
-        int rc;
-        watchdog.enter("MPI_Allreduce");
-        try {
-            rc = (int) lib.allreduce.invokeExact(MpiLibrary.MPI_IN_PLACE, seg, len, lib.typeDouble, lib.opSum,
-                    lib.commWorld);
-        } catch (Throwable t) {
-            throw failed("MPI_Allreduce", t);
-        } finally {
-            watchdog.leave();
-        }
-        check(lib, "MPI_Allreduce", rc, rank, size);
+        allReduceInPlace(seg, len, lib.typeDouble);
         MemorySegment.copy(seg, JAVA_DOUBLE, 0, buf, off, len);
     }
 
@@ -140,18 +130,22 @@ public final class MpiCommunicator implements Communicator {
         Communicator.checkRange("buffer", buf.length, off, len);
         MemorySegment seg = scratch((long) len * Float.BYTES);
         MemorySegment.copy(buf, off, seg, JAVA_FLOAT, 0, len);
+        allReduceInPlace(seg, len, lib.typeFloat);
+        MemorySegment.copy(seg, JAVA_FLOAT, 0, buf, off, len);
+    }
+
+    /** MPI_Allreduce(MPI_IN_PLACE, seg, len, type, MPI_SUM) under the watchdog, return code checked. */
+    private void allReduceInPlace(MemorySegment seg, int len, MemorySegment type) {
         int rc;
         watchdog.enter("MPI_Allreduce");
         try {
-            rc = (int) lib.allreduce.invokeExact(MpiLibrary.MPI_IN_PLACE, seg, len, lib.typeFloat, lib.opSum,
-                    lib.commWorld);
+            rc = (int) lib.allreduce.invokeExact(MpiLibrary.MPI_IN_PLACE, seg, len, type, lib.opSum, lib.commWorld);
         } catch (Throwable t) {
             throw failed("MPI_Allreduce", t);
         } finally {
             watchdog.leave();
         }
         check(lib, "MPI_Allreduce", rc, rank, size);
-        MemorySegment.copy(seg, JAVA_FLOAT, 0, buf, off, len);
     }
 
     @Override
