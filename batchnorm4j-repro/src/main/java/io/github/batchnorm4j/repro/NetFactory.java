@@ -140,11 +140,13 @@ public final class NetFactory {
             case BN, NOISY_BN -> new BatchNorm(features, NormOptions.BATCH_NORM);
             case BRN -> {
                 // The rmax/dmax schedule scaled to the run length T: 1/0 until T·5/160, then linear to the limits
-                // at T·40/160 (rmax) and T·25/160 (dmax); running statistics with α = 0.01.
+                // at T·40/160 (rmax) and T·25/160 (dmax); running mean and running sigma (the paper's average of
+                // sigma_B, EXPERIMENTS.md Part 3) with α = 0.01.
                 long t = spec.steps();
                 yield new BatchRenorm(features, NormOptions.BATCH_NORM.withMomentum(0.01),
                         new RenormSchedule(1, spec.rmaxLimit(), t * 5 / 160, t * 40 / 160),
-                        new RenormSchedule(0, spec.dmaxLimit(), t * 5 / 160, t * 25 / 160));
+                        new RenormSchedule(0, spec.dmaxLimit(), t * 5 / 160, t * 25 / 160),
+                        BatchRenorm.RunningSigma.SIGMA);
             }
             case GN -> new GroupNorm(conv ? CONV_GROUPS : Math.max(1, features / 10) == 0 ? 1 : groupsFor(features),
                     features);

@@ -23,13 +23,27 @@ import io.github.batchnorm4j.tensor.Tensor;
  * {@code dgamma = sum(dy * (xhat_B * r + d))}. With {@code rmax = 1, dmax = 0} (r = 1, d = 0) every output,
  * gradient and running statistic equals {@link BatchNorm}'s bit for bit.
  *
- * <p>The running statistics are updated exactly as BatchNorm's ({@code momentum}, unbiased variance,
- * {@code num_batches_tracked}); the paper's "sigma" is {@code sqrt(running_var + eps)}. The limits follow
+ * <p>By default ({@link RunningSigma#VARIANCE}) the running statistics are updated exactly as BatchNorm's
+ * ({@code momentum}, unbiased variance, {@code num_batches_tracked}) and the paper's "sigma" is
+ * {@code sqrt(running_var + eps)}. With {@link RunningSigma#SIGMA} the running sigma follows the paper's rule
+ * {@code sigma <- sigma + momentum * (sigma_B - sigma)} (an average of standard deviations, not of variances, with
+ * the biased {@code sigma_B} including eps); it is stored as {@code running_var = sigma^2 - eps}, so that eval mode,
+ * folding, export and checkpoints, which all read {@code sqrt(running_var + eps)}, use exactly that sigma. The
+ * running mean is BatchNorm's in both modes. The limits follow
  * {@link RenormSchedule}s indexed by the training step, which is {@code num_batches_tracked} before the update
  * (so a checkpoint resumes the schedule). Eval mode is BatchNorm's eval. Running statistics are required.
  */
 public class BatchRenorm extends BatchNorm {
+    /** How the running sigma is averaged over steps. */
+    public enum RunningSigma {
+        /** As BatchNorm: an average of the unbiased batch variances (PyTorch's convention; the default). */
+        VARIANCE,
+        /** As the paper (Ioffe 2017, Alg. 1): an average of the batch standard deviations sigma_B. */
+        SIGMA
+    }
+
     private final RenormSchedule rmax;
+    private final RunningSigma runningSigma;
     private final RenormSchedule dmax;
     // What the last training forward used; backward reads them (null after an eval forward).
     private Tensor lastInput;
@@ -45,6 +59,11 @@ public class BatchRenorm extends BatchNorm {
     }
 
     public BatchRenorm(int numFeatures, NormOptions options, RenormSchedule rmax, RenormSchedule dmax) {
+        this(numFeatures, options, rmax, dmax, RunningSigma.VARIANCE);
+    }
+
+    public BatchRenorm(int numFeatures, NormOptions options, RenormSchedule rmax, RenormSchedule dmax,
+                       RunningSigma runningSigma) {
         super(numFeatures, checkOptions(options));
         for (double v : new double[] {rmax.from(), rmax.to()}) {
             if (!(v >= 1)) {
@@ -58,6 +77,7 @@ public class BatchRenorm extends BatchNorm {
         }
         this.rmax = rmax;
         this.dmax = dmax;
+        this.runningSigma = java.util.Objects.requireNonNull(runningSigma, "runningSigma");
     }
 
     private static NormOptions checkOptions(NormOptions options) {
@@ -97,9 +117,14 @@ public class BatchRenorm extends BatchNorm {
         double[] effMean = new double[c];
         double[] effInvStd = new double[c];
         boolean identity = true;
+        float[] runVar = runningVar().data();
         for (int ch = 0; ch < c; ch++) {
             double sigmaB = 1.0 / invStd[ch];
             double sigma = Math.sqrt((double) oldVar[ch] + eps);
+            if (runningSigma == RunningSigma.SIGMA) { // replaces BatchNorm's variance update
+                double s = sigma + factor * (sigmaB - sigma);
+                runVar[ch] = (float) Math.max(0.0, s * s - eps);
+            }
             r[ch] = clip(sigmaB / sigma, 1.0 / rm, rm);
             d[ch] = clip((mean[ch] - oldMean[ch]) / sigma, -dm, dm);
             identity &= r[ch] == 1 && d[ch] == 0;
@@ -154,6 +179,10 @@ public class BatchRenorm extends BatchNorm {
             bias().accumulate(g.bias());
         }
         return g.input();
+    }
+
+    public RunningSigma runningSigma() {
+        return runningSigma;
     }
 
     public RenormSchedule rmaxSchedule() {

@@ -170,6 +170,81 @@ class BatchRenormTest {
         NormTestData.assertClose(expVar, toDouble(brn.runningVar().data()), 1e-6, "running_var");
     }
 
+    /**
+     * EXPERIMENTS.md Part 3: with {@link BatchRenorm.RunningSigma#SIGMA} the running sigma is the average of
+     * sigma_B (not of the variances), r and d compare with it, and eval mode divides by it. Checked over several
+     * steps against a float64 reference, with EMA momentum and with the cumulative average.
+     */
+    @Test
+    void paperRunningSigmaIsTheAverageOfBatchSigmas() {
+        int n = 4, c = 9, s = 5;
+        double eps = 1e-5, rmax = 1.4, dmax = 0.3;
+        for (Double momentum : new Double[] {0.01, 0.3, null}) {
+            BatchRenorm brn = new BatchRenorm(c, NormOptions.BATCH_NORM.withMomentum(momentum),
+                    RenormSchedule.constant(rmax), RenormSchedule.constant(dmax), BatchRenorm.RunningSigma.SIGMA);
+            NormTestData.setAffine(brn, 31);
+            double[] refMean = new double[c];
+            double[] refSigma = new double[c];
+            java.util.Arrays.fill(refSigma, Math.sqrt(1 + eps)); // running_var starts at 1
+            for (int step = 0; step < 4; step++) {
+                Tensor x = NormTestData.input(40 + step, MemoryFormat.CONTIGUOUS, n, c, s);
+                double[] xd = NormTestData.doubles(x);
+                Ref ref = new Ref(n, c, s);
+                double[] refVar = new double[c];
+                for (int ch = 0; ch < c; ch++) {
+                    refVar[ch] = refSigma[ch] * refSigma[ch] - eps;
+                }
+                ref.stats(xd, refMean, refVar, eps, rmax, dmax);
+                double[] expected = ref.forward(xd, toDouble(brn.weight().data()), toDouble(brn.bias().data()), eps,
+                        ref.r, ref.d);
+                String what = "momentum " + momentum + " step " + step;
+                NormTestData.assertClose(expected, NormTestData.doubles(brn.forward(x)), 2e-6, what + " output");
+                NormTestData.assertClose(ref.r, brn.lastR(), 1e-6, what + " r");
+                NormTestData.assertClose(ref.d, brn.lastD(), 1e-6, what + " d");
+                double f = momentum == null ? 1.0 / (step + 1) : momentum;
+                double[] sigmaNow = new double[c];
+                for (int ch = 0; ch < c; ch++) {
+                    refMean[ch] += f * (ref.mean[ch] - refMean[ch]);
+                    refSigma[ch] += f * (ref.sigmaB[ch] - refSigma[ch]);
+                    sigmaNow[ch] = Math.sqrt(brn.runningVar().data()[ch] + eps);
+                }
+                NormTestData.assertClose(refMean, toDouble(brn.runningMean().data()), 1e-6, what + " running_mean");
+                NormTestData.assertClose(refSigma, sigmaNow, 1e-6, what + " running sigma");
+            }
+            brn.eval();
+            Tensor x = NormTestData.input(77, MemoryFormat.CONTIGUOUS, n, c, s);
+            double[] xd = NormTestData.doubles(x);
+            double[] gamma = toDouble(brn.weight().data()), beta = toDouble(brn.bias().data());
+            double[] expected = new double[xd.length];
+            for (int i = 0; i < xd.length; i++) {
+                int ch = (i / s) % c;
+                expected[i] = gamma[ch] * (xd[i] - refMean[ch]) / refSigma[ch] + beta[ch];
+            }
+            NormTestData.assertClose(expected, NormTestData.doubles(brn.forward(x)), 2e-6,
+                    "momentum " + momentum + " eval output");
+        }
+    }
+
+    @Test
+    void paperRunningSigmaDiffersFromTheVarianceAverage() {
+        // BatchNorm's convention averages unbiased variances, the paper's averages biased sigmas: they must differ.
+        BatchRenorm byVar = new BatchRenorm(3, NormOptions.BATCH_NORM, RenormSchedule.constant(1),
+                RenormSchedule.constant(0));
+        BatchRenorm bySigma = new BatchRenorm(3, NormOptions.BATCH_NORM, RenormSchedule.constant(1),
+                RenormSchedule.constant(0), BatchRenorm.RunningSigma.SIGMA);
+        assertEquals(BatchRenorm.RunningSigma.VARIANCE, byVar.runningSigma());
+        assertEquals(BatchRenorm.RunningSigma.SIGMA, bySigma.runningSigma());
+        for (int step = 0; step < 2; step++) {
+            Tensor x = NormTestData.input(50 + step, MemoryFormat.CONTIGUOUS, 6, 3);
+            // r = 1, d = 0: the training outputs are BatchNorm's in both modes, bit for bit.
+            assertArrayEquals(byVar.forward(x).data(), bySigma.forward(x).data(), 0f, "output at step " + step);
+        }
+        assertArrayEquals(byVar.runningMean().data(), bySigma.runningMean().data(), 0f, "running_mean");
+        for (int ch = 0; ch < 3; ch++) {
+            assertTrue(byVar.runningVar().data()[ch] != bySigma.runningVar().data()[ch], "running_var channel " + ch);
+        }
+    }
+
     @Test
     void gradientsMatchCentralDifferencesOfFloat64Reference() {
         for (MemoryFormat fmt : MemoryFormat.values()) {
