@@ -4,7 +4,6 @@ import io.github.batchnorm4j.kernel.NormGeometry;
 import io.github.batchnorm4j.tensor.MemoryFormat;
 import io.github.batchnorm4j.tensor.Shapes;
 import io.github.batchnorm4j.tensor.Tensor;
-import java.util.Arrays;
 
 /**
  * The stateless normalization API: validates shapes and options (throwing {@link IllegalArgumentException}
@@ -60,12 +59,10 @@ public final class Functional {
             throw new IllegalArgumentException("Expected more than 1 value per channel when training, got input size "
                     + x.shapeString());
         }
-        NormGeometry g = x.format() == MemoryFormat.CHANNELS_LAST || x.rank() == 2
-                ? NormGeometry.perChannel(n * s, c, 1)
-                : NormGeometry.perChannel(n, c, s);
+        NormGeometry g = batchNormGeometry(x, n, ws);
         float[] res = null;
         if (residual != null) {
-            if (!Arrays.equals(residual.shape(), x.shape())) {
+            if (!NormWorkspace.sameShape(residual, x)) {
                 throw new IllegalArgumentException("Expected residual of shape " + x.shapeString() + ", got "
                         + residual.shapeString());
             }
@@ -76,8 +73,28 @@ public final class Functional {
         boolean skipUpdate = training && x.numel() == 0;
         NormSaved saved = NormCore.forward(x.data(), y.data(), g, training,
                 skipUpdate ? null : data(runningMean), skipUpdate ? null : data(runningVar),
-                momentum, eps, data(weight), data(bias), res, relu, ws);
-        return new NormResult(y, withStorage(saved, x.format()));
+                momentum, eps, data(weight), data(bias), res, relu, ws, x.format());
+        return result(ws, y, saved);
+    }
+
+    /**
+     * BatchNorm's per-channel geometry over the first {@code samples} samples of {@code x}, as it lays them out
+     * for x's memory format: NCHW {@code [samples][C][S]}; channels-last and {@code (N, C)}
+     * {@code [samples * S][C][1]}. With a workspace, its previous geometry when that is the same one.
+     */
+    public static NormGeometry batchNormGeometry(Tensor x, int samples, NormWorkspace ws) {
+        int c = x.dim(1), s = x.spatialSize(), kMod = Math.max(c, 1);
+        return x.format() == MemoryFormat.CHANNELS_LAST || x.rank() == 2
+                ? geometry(ws, samples * s, c, 1, kMod, 1, 1)
+                : geometry(ws, samples, c, s, kMod, 1, s);
+    }
+
+    private static NormGeometry geometry(NormWorkspace ws, int a, int k, int d, int kMod, int p, int q) {
+        return ws == null ? new NormGeometry(a, k, d, kMod, p, q) : ws.geometry(a, k, d, kMod, p, q);
+    }
+
+    private static NormResult result(NormWorkspace ws, Tensor y, NormSaved saved) {
+        return ws == null ? new NormResult(y, saved) : ws.result(y, saved);
     }
 
     /**
@@ -85,6 +102,12 @@ public final class Functional {
      * {@code C / numGroups} channels, affine per channel.
      */
     public static NormResult groupNorm(Tensor x, int numGroups, Tensor weight, Tensor bias, double eps) {
+        return groupNorm(x, numGroups, weight, bias, eps, null);
+    }
+
+    /** {@link #groupNorm(Tensor, int, Tensor, Tensor, double)} with reusable buffers ({@code ws} may be null). */
+    public static NormResult groupNorm(Tensor x, int numGroups, Tensor weight, Tensor bias, double eps,
+                                       NormWorkspace ws) {
         checkRank(x, 2, 5, "[N, C, ...]");
         checkEps(eps);
         int c = x.dim(1);
@@ -92,8 +115,8 @@ public final class Functional {
         checkChannels("weight", weight, c);
         checkChannels("bias", bias, c);
         int n = x.dim(0), s = x.spatialSize(), cg = c / numGroups;
-        NormGeometry g = new NormGeometry(1, n * numGroups, cg * s, numGroups, cg, s);
-        return contiguousForward(x, g, true, null, null, 0, eps, weight, bias);
+        NormGeometry g = geometry(ws, 1, n * numGroups, cg * s, numGroups, cg, s);
+        return contiguousForward(x, g, true, null, null, 0, eps, weight, bias, ws);
     }
 
     /**
@@ -103,6 +126,13 @@ public final class Functional {
      */
     public static NormResult instanceNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
                                           Tensor bias, boolean useInputStats, double momentum, double eps) {
+        return instanceNorm(x, runningMean, runningVar, weight, bias, useInputStats, momentum, eps, null);
+    }
+
+    /** {@link #instanceNorm(Tensor, Tensor, Tensor, Tensor, Tensor, boolean, double, double)} with reusable buffers. */
+    public static NormResult instanceNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
+                                          Tensor bias, boolean useInputStats, double momentum, double eps,
+                                          NormWorkspace ws) {
         checkRank(x, 3, 5, "[N, C, L], [N, C, H, W] or [N, C, D, H, W]");
         checkEps(eps);
         checkMomentum(momentum);
@@ -120,10 +150,10 @@ public final class Functional {
             throw new IllegalArgumentException(
                     "Expected more than 1 spatial element when training, got input size " + x.shapeString());
         }
-        NormGeometry g = new NormGeometry(1, n * c, s, Math.max(c, 1), 1, s);
+        NormGeometry g = geometry(ws, 1, n * c, s, Math.max(c, 1), 1, s);
         boolean skipUpdate = useInputStats && x.numel() == 0; // no instances: the running buffers stay as they are
         return contiguousForward(x, g, useInputStats, skipUpdate ? null : runningMean,
-                skipUpdate ? null : runningVar, momentum, eps, weight, bias);
+                skipUpdate ? null : runningVar, momentum, eps, weight, bias, ws);
     }
 
     /**
@@ -131,29 +161,32 @@ public final class Functional {
      * {@code bias} (or null) have shape {@code normalizedShape}.
      */
     public static NormResult layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
+        return layerNorm(x, normalizedShape, weight, bias, eps, null);
+    }
+
+    /** {@link #layerNorm(Tensor, int[], Tensor, Tensor, double)} with reusable buffers ({@code ws} may be null). */
+    public static NormResult layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps,
+                                       NormWorkspace ws) {
         checkEps(eps);
         int r = normalizedShape.length;
         if (r == 0) {
             throw new IllegalArgumentException("Expected a non-empty normalized_shape, got []");
         }
-        int[] shape = x.shape();
-        boolean ok = shape.length >= r
-                && Arrays.equals(Arrays.copyOfRange(shape, shape.length - r, shape.length), normalizedShape);
+        int lead = x.rank() - r;
+        boolean ok = lead >= 0;
+        for (int i = 0; ok && i < r; i++) {
+            ok = x.dim(lead + i) == normalizedShape[i];
+        }
         if (!ok) {
             throw new IllegalArgumentException("Expected input with shape [*, "
                     + Shapes.str(normalizedShape).substring(1) + " (normalized_shape=" + Shapes.str(normalizedShape)
                     + "), got input of shape " + x.shapeString());
         }
-        for (String name : new String[] {"weight", "bias"}) {
-            Tensor t = name.equals("weight") ? weight : bias;
-            if (t != null && !Arrays.equals(t.shape(), normalizedShape)) {
-                throw new IllegalArgumentException("Expected " + name + " of shape " + Shapes.str(normalizedShape)
-                        + ", got " + t.shapeString());
-            }
-        }
+        checkShape("weight", weight, normalizedShape);
+        checkShape("bias", bias, normalizedShape);
         int m = Shapes.numel(normalizedShape);
-        NormGeometry g = new NormGeometry(1, m == 0 ? 0 : x.numel() / m, m, 1, Math.max(m, 1), m == 0 ? 0 : 1);
-        return contiguousForward(x, g, true, null, null, 0, eps, weight, bias);
+        NormGeometry g = geometry(ws, 1, m == 0 ? 0 : x.numel() / m, m, 1, Math.max(m, 1), m == 0 ? 0 : 1);
+        return contiguousForward(x, g, true, null, null, 0, eps, weight, bias, ws);
     }
 
     /**
@@ -166,43 +199,73 @@ public final class Functional {
         return normBackward(saved, x, gradOutput, weight, affineGrads, null);
     }
 
-    /** {@link #normBackward(NormSaved, Tensor, Tensor, Tensor, boolean)} with reusable reduction buffers. */
+    /**
+     * {@link #normBackward(NormSaved, Tensor, Tensor, Tensor, boolean)} with reusable buffers ({@code ws} may be
+     * null): reductions, layout conversions and the returned gradients (see {@link NormWorkspace}).
+     */
     public static NormGradients normBackward(NormSaved saved, Tensor x, Tensor gradOutput, Tensor weight,
                                              boolean affineGrads, NormWorkspace ws) {
-        if (!Arrays.equals(x.shape(), gradOutput.shape())) {
-            throw new IllegalArgumentException("Expected gradient of shape " + x.shapeString() + ", got "
-                    + gradOutput.shapeString());
-        }
+        checkGradientShape(x, gradOutput);
         MemoryFormat storage = saved.storage();
-        Tensor xs = x.to(storage);
-        Tensor dys = gradOutput.to(storage);
-        Tensor dx = ws == null ? xs.zerosLike() : ws.gradInput(xs); // every element is written
+        Tensor xs = inFormat(ws, NormWorkspace.INPUT, x, storage);
+        Tensor dys = inFormat(ws, NormWorkspace.GRAD_OUTPUT, gradOutput, storage);
+        boolean stored = x.format() == storage;
+        // every element of dx is written
+        Tensor dx = ws == null ? xs.zerosLike() : stored ? ws.gradInput(xs) : ws.scratch(NormWorkspace.RESULT, xs,
+                storage);
         int affine = saved.geometry().affineSize();
-        int[] affineShape = weight != null ? weight.shape() : new int[] {affine};
-        Tensor dGamma = !affineGrads ? null : ws == null ? Tensor.zeros(affineShape) : ws.affineGrad(0, affineShape);
-        Tensor dBeta = !affineGrads ? null : ws == null ? Tensor.zeros(affineShape) : ws.affineGrad(1, affineShape);
+        Tensor dGamma = !affineGrads ? null : ws == null ? affineZeros(weight, affine) : ws.affineGrad(0, weight,
+                affine);
+        Tensor dBeta = !affineGrads ? null : ws == null ? affineZeros(weight, affine) : ws.affineGrad(1, weight,
+                affine);
         NormCore.backward(saved, xs.data(), dys.data(), data(weight), null, dx.data(), null, data(dGamma),
                 data(dBeta), ws);
-        return new NormGradients(dx.to(x.format()), dGamma, dBeta);
+        Tensor dxOut = stored ? dx : ws == null ? dx.to(x.format()) : dx.copyTo(ws.gradInput(x));
+        return ws == null ? new NormGradients(dxOut, dGamma, dBeta) : ws.gradients(dxOut, dGamma, dBeta);
+    }
+
+    private static Tensor affineZeros(Tensor weight, int size) {
+        return weight != null ? Tensor.zeros(weight.shape()) : Tensor.zeros(size);
     }
 
     /** Runs a geometry defined on logical (contiguous) order, converting channels-last input and output. */
     private static NormResult contiguousForward(Tensor x, NormGeometry g, boolean batchStats, Tensor runningMean,
                                                 Tensor runningVar, double factor, double eps, Tensor weight,
-                                                Tensor bias) {
-        Tensor xc = x.to(MemoryFormat.CONTIGUOUS);
-        Tensor y = xc.zerosLike();
+                                                Tensor bias, NormWorkspace ws) {
+        MemoryFormat contiguous = MemoryFormat.CONTIGUOUS;
+        Tensor xc = inFormat(ws, NormWorkspace.INPUT, x, contiguous);
+        boolean stored = x.format() == contiguous;
+        // every element of y is written
+        Tensor y = ws == null ? xc.zerosLike() : stored ? ws.output(xc) : ws.scratch(NormWorkspace.RESULT, xc,
+                contiguous);
         NormSaved saved = NormCore.forward(xc.data(), y.data(), g, batchStats, data(runningMean), data(runningVar),
-                factor, eps, data(weight), data(bias));
-        return new NormResult(y.to(x.format()), withStorage(saved, MemoryFormat.CONTIGUOUS));
+                factor, eps, data(weight), data(bias), null, false, ws, contiguous);
+        Tensor out = stored ? y : ws == null ? y.to(x.format()) : y.copyTo(ws.output(x));
+        return result(ws, out, saved);
     }
 
-    static NormSaved withStorage(NormSaved s, MemoryFormat storage) {
-        return new NormSaved(s.geometry(), s.mean(), s.invStd(), s.batchStats(), storage);
+    /** {@code t} in {@code format}: itself, a fresh copy (no workspace) or a copy in the workspace's scratch. */
+    private static Tensor inFormat(NormWorkspace ws, int slot, Tensor t, MemoryFormat format) {
+        return ws == null ? t.to(format) : ws.inFormat(slot, t, format);
+    }
+
+    private static void checkShape(String name, Tensor t, int[] shape) {
+        if (t != null && !NormWorkspace.hasShape(t, shape)) {
+            throw new IllegalArgumentException("Expected " + name + " of shape " + Shapes.str(shape) + ", got "
+                    + t.shapeString());
+        }
     }
 
     static float[] data(Tensor t) {
         return t == null ? null : t.data();
+    }
+
+    /** A gradient must have the shape of the forward's input (checked without copying either shape). */
+    public static void checkGradientShape(Tensor x, Tensor gradOutput) {
+        if (!NormWorkspace.sameShape(x, gradOutput)) {
+            throw new IllegalArgumentException("Expected gradient of shape " + x.shapeString() + ", got "
+                    + gradOutput.shapeString());
+        }
     }
 
     /** Rank must lie in [min, max]; {@code expected} describes the accepted shapes. */

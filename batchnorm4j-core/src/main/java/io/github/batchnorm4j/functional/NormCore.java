@@ -3,6 +3,7 @@ package io.github.batchnorm4j.functional;
 import io.github.batchnorm4j.kernel.Kernels;
 import io.github.batchnorm4j.kernel.NormGeometry;
 import io.github.batchnorm4j.kernel.NormKernels;
+import io.github.batchnorm4j.tensor.MemoryFormat;
 
 /**
  * The one normalization core behind BN, LN, GN and IN: no validation (the {@link Functional} facade does that),
@@ -35,6 +36,14 @@ public final class NormCore {
     public static NormSaved forward(float[] x, float[] y, NormGeometry g, boolean batchStats,
                                     float[] runningMean, float[] runningVar, double factor, double eps,
                                     float[] gamma, float[] beta, float[] residual, boolean relu, NormWorkspace ws) {
+        return forward(x, y, g, batchStats, runningMean, runningVar, factor, eps, gamma, beta, residual, relu, ws,
+                null);
+    }
+
+    /** The same, recording in the result the memory format ({@code storage}) the geometry addresses. */
+    static NormSaved forward(float[] x, float[] y, NormGeometry g, boolean batchStats, float[] runningMean,
+                             float[] runningVar, double factor, double eps, float[] gamma, float[] beta,
+                             float[] residual, boolean relu, NormWorkspace ws, MemoryFormat storage) {
         NormKernels kern = Kernels.norm();
         int k = g.k();
         if (ws != null) {
@@ -57,7 +66,7 @@ public final class NormCore {
             }
             kern.normalizeFused(x, 0, g, mean, invStd, gamma, beta, residual, 0, relu, y, 0);
         }
-        return new NormSaved(g, mean, invStd, batchStats, null);
+        return ws == null ? new NormSaved(g, mean, invStd, batchStats, storage) : ws.saved(g, batchStats, storage);
     }
 
     /**

@@ -1,8 +1,8 @@
 package io.github.batchnorm4j.functional;
 
 import io.github.batchnorm4j.kernel.NormGeometry;
+import io.github.batchnorm4j.tensor.MemoryFormat;
 import io.github.batchnorm4j.tensor.Tensor;
-import java.util.Arrays;
 
 /**
  * Reusable per-layer buffers for {@link NormCore}: the statistics a forward saves (mean, invStd, M2) and the
@@ -15,9 +15,15 @@ import java.util.Arrays;
  *
  * <p>It also holds the output of the forward and the gradients of the backward: a tensor returned by a call
  * that used a workspace is overwritten by the next call of the same kind (the rule every layer's output buffer
- * follows); copy it to keep it.
+ * follows); copy it to keep it. The small records a call returns ({@link NormGeometry}, {@link NormSaved},
+ * {@link NormResult}, {@link NormGradients}) are immutable and reused while their contents are the same.
  */
 public final class NormWorkspace {
+    /** Scratch slots for layout conversions (see {@link #inFormat}). */
+    static final int INPUT = 0;
+    static final int GRAD_OUTPUT = 1;
+    static final int RESULT = 2;
+
     private double[] mean = new double[0];
     private double[] invStd = new double[0];
     private double[] m2 = new double[0];
@@ -25,6 +31,17 @@ public final class NormWorkspace {
     private double[] sumDxhatXhat = new double[0];
     private double[] dGamma = new double[0];
     private double[] dBeta = new double[0];
+
+    private Tensor output;
+    private Tensor gradInput;
+    private Tensor gradWeight;
+    private Tensor gradBias;
+    private final Tensor[] scratch = new Tensor[3];
+
+    private NormGeometry geometry;
+    private NormSaved saved;
+    private NormResult result;
+    private NormGradients gradients;
 
     /** Sizes the per-statistic arrays for {@code g} (exact length {@code g.k()}); reuses them when it fits. */
     void prepare(NormGeometry g) {
@@ -74,36 +91,125 @@ public final class NormWorkspace {
         return dBeta;
     }
 
-    private Tensor output;
-    private Tensor gradInput;
-    private Tensor gradWeight;
-    private Tensor gradBias;
+    /** {@code new NormGeometry(a, k, d, kMod, p, q)}, or the previous one when it is that geometry. */
+    NormGeometry geometry(int a, int k, int d, int kMod, int p, int q) {
+        NormGeometry g = geometry;
+        if (g == null || g.a() != a || g.k() != k || g.d() != d || g.kMod() != kMod || g.p() != p || g.q() != q) {
+            g = new NormGeometry(a, k, d, kMod, p, q);
+            geometry = g;
+        }
+        return g;
+    }
+
+    /** The saved statistics of a forward over {@code g}, held in this workspace's mean and invStd arrays. */
+    NormSaved saved(NormGeometry g, boolean batchStats, MemoryFormat storage) {
+        NormSaved s = saved;
+        if (s == null || s.geometry() != g || s.mean() != mean || s.invStd() != invStd
+                || s.batchStats() != batchStats || s.storage() != storage) {
+            s = new NormSaved(g, mean, invStd, batchStats, storage);
+            saved = s;
+        }
+        return s;
+    }
+
+    NormResult result(Tensor y, NormSaved s) {
+        NormResult r = result;
+        if (r == null || r.output() != y || r.saved() != s) {
+            r = new NormResult(y, s);
+            result = r;
+        }
+        return r;
+    }
+
+    NormGradients gradients(Tensor dx, Tensor dWeight, Tensor dBias) {
+        NormGradients g = gradients;
+        if (g == null || g.input() != dx || g.weight() != dWeight || g.bias() != dBias) {
+            g = new NormGradients(dx, dWeight, dBias);
+            gradients = g;
+        }
+        return g;
+    }
 
     /** A tensor shaped and laid out like {@code x} for the forward's output (contents undefined). */
-    Tensor output(Tensor x) {
-        output = like(output, x);
+    public Tensor output(Tensor x) {
+        output = like(output, x, x.format());
         return output;
     }
 
     /** A tensor shaped and laid out like {@code x} for the input gradient (contents undefined). */
-    Tensor gradInput(Tensor x) {
-        gradInput = like(gradInput, x);
+    public Tensor gradInput(Tensor x) {
+        gradInput = like(gradInput, x, x.format());
         return gradInput;
     }
 
-    /** Tensors of {@code shape} for dgamma ({@code which = 0}) and dbeta (1), contents undefined. */
-    Tensor affineGrad(int which, int[] shape) {
-        if (which == 0) {
-            gradWeight = gradWeight != null && Arrays.equals(gradWeight.shape(), shape) ? gradWeight
-                    : Tensor.zeros(shape);
-            return gradWeight;
+    /**
+     * A tensor for dgamma ({@code which = 0}) or dbeta (1), contents undefined: shaped like {@code weight}, or
+     * {@code [size]} when it is null.
+     */
+    Tensor affineGrad(int which, Tensor weight, int size) {
+        Tensor t = which == 0 ? gradWeight : gradBias;
+        boolean fits = t != null && (weight != null ? sameShape(t, weight) : t.rank() == 1 && t.dim(0) == size);
+        if (!fits) {
+            t = weight != null ? Tensor.zeros(weight.shape()) : Tensor.zeros(size);
         }
-        gradBias = gradBias != null && Arrays.equals(gradBias.shape(), shape) ? gradBias : Tensor.zeros(shape);
-        return gradBias;
+        if (which == 0) {
+            gradWeight = t;
+        } else {
+            gradBias = t;
+        }
+        return t;
     }
 
-    private static Tensor like(Tensor t, Tensor x) {
-        return t != null && t.format() == x.format() && Arrays.equals(t.shape(), x.shape()) && t != x
-                ? t : x.zerosLike();
+    /**
+     * {@code t} in memory format {@code format}: {@code t} itself when it is stored so, otherwise its values
+     * permuted into scratch buffer {@code slot} (overwritten by the next use of that slot).
+     */
+    Tensor inFormat(int slot, Tensor t, MemoryFormat format) {
+        return t.format() == format ? t : t.copyTo(scratch(slot, t, format));
+    }
+
+    /**
+     * A backward's {@code gradOutput} in memory format {@code format}: itself when it is stored so, otherwise a
+     * permuted copy in this workspace (overwritten by the next backward that uses the workspace).
+     */
+    public Tensor gradientIn(Tensor gradOutput, MemoryFormat format) {
+        return inFormat(GRAD_OUTPUT, gradOutput, format);
+    }
+
+    /** Scratch buffer {@code slot}, shaped like {@code x} and stored in {@code format} (contents undefined). */
+    Tensor scratch(int slot, Tensor x, MemoryFormat format) {
+        scratch[slot] = like(scratch[slot], x, format);
+        return scratch[slot];
+    }
+
+    private static Tensor like(Tensor t, Tensor x, MemoryFormat format) {
+        return t != null && t.format() == format && sameShape(t, x) && t != x
+                ? t : Tensor.zeros(format, x.shape());
+    }
+
+    /** Whether {@code a} and {@code b} have the same shape (without copying either shape). */
+    static boolean sameShape(Tensor a, Tensor b) {
+        if (a.rank() != b.rank()) {
+            return false;
+        }
+        for (int i = 0; i < a.rank(); i++) {
+            if (a.dim(i) != b.dim(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether {@code t} has shape {@code shape} (without copying it). */
+    static boolean hasShape(Tensor t, int[] shape) {
+        if (t.rank() != shape.length) {
+            return false;
+        }
+        for (int i = 0; i < shape.length; i++) {
+            if (t.dim(i) != shape[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 }

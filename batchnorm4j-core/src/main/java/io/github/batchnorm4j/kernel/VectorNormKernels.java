@@ -357,13 +357,17 @@ public final class VectorNormKernels implements NormKernels {
         int k = g.k(), p = g.p();
         boolean perElement = g.q() == 1 && p > 1;
         double[] p1 = s.d(0, k * p), p2 = s.d(1, k * p);
-        SlabTask task = new SlabTask(dy, dyOff, x, xOff, g, mean, invStd, gamma, batchStats, ym, ymOff, dr, drOff,
+        SlabTask task = s.task.set(dy, dyOff, x, xOff, g, mean, invStd, gamma, batchStats, ym, ymOff, dr, drOff,
                 sumDxhat, sumDxhatXhat, count, reduce, dx, dxOff, p1, p2, perElement);
         int per = statsPerTask(g), nt = ceilDiv(k, per);
-        if (nt == 1) {
-            task.range(0, k);
-        } else {
-            WorkerPool.parallelFor(nt, t -> task.range(t * per, Math.min(k, t * per + per)));
+        try {
+            if (nt == 1) {
+                task.range(0, k);
+            } else {
+                WorkerPool.parallelFor(nt, t -> task.range(t * per, Math.min(k, t * per + per)));
+            }
+        } finally {
+            task.clear(); // the thread's task must not keep the caller's arrays alive
         }
         if (reduce && (dGamma != null || dBeta != null)) {
             if (perElement) {
@@ -387,11 +391,67 @@ public final class VectorNormKernels implements NormKernels {
         }
     }
 
-    /** One backward over slab statistics; holds the arguments so that a task is a method call, not a capture. */
-    private record SlabTask(float[] dy, int dyOff, float[] x, int xOff, NormGeometry g, double[] mean,
-                            double[] invStd, float[] gamma, boolean batchStats, float[] ym, int ymOff, float[] dr,
-                            int drOff, double[] sumDxhat, double[] sumDxhatXhat, double count, boolean reduce,
-                            float[] dx, int dxOff, double[] p1, double[] p2, boolean perElement) {
+    /**
+     * One backward over slab statistics; holds the arguments so that a task is a method call, not a capture. One
+     * per thread (in its {@link Scratch}), set for each call, so that a backward allocates no task object.
+     */
+    private static final class SlabTask {
+        private float[] dy;
+        private int dyOff;
+        private float[] x;
+        private int xOff;
+        private NormGeometry g;
+        private double[] mean;
+        private double[] invStd;
+        private float[] gamma;
+        private boolean batchStats;
+        private float[] ym;
+        private int ymOff;
+        private float[] dr;
+        private int drOff;
+        private double[] sumDxhat;
+        private double[] sumDxhatXhat;
+        private double count;
+        private boolean reduce;
+        private float[] dx;
+        private int dxOff;
+        private double[] p1;
+        private double[] p2;
+        private boolean perElement;
+
+        SlabTask set(float[] dy, int dyOff, float[] x, int xOff, NormGeometry g, double[] mean, double[] invStd,
+                     float[] gamma, boolean batchStats, float[] ym, int ymOff, float[] dr, int drOff,
+                     double[] sumDxhat, double[] sumDxhatXhat, double count, boolean reduce, float[] dx, int dxOff,
+                     double[] p1, double[] p2, boolean perElement) {
+            this.dy = dy;
+            this.dyOff = dyOff;
+            this.x = x;
+            this.xOff = xOff;
+            this.g = g;
+            this.mean = mean;
+            this.invStd = invStd;
+            this.gamma = gamma;
+            this.batchStats = batchStats;
+            this.ym = ym;
+            this.ymOff = ymOff;
+            this.dr = dr;
+            this.drOff = drOff;
+            this.sumDxhat = sumDxhat;
+            this.sumDxhatXhat = sumDxhatXhat;
+            this.count = count;
+            this.reduce = reduce;
+            this.dx = dx;
+            this.dxOff = dxOff;
+            this.p1 = p1;
+            this.p2 = p2;
+            this.perElement = perElement;
+            return this;
+        }
+
+        void clear() {
+            set(null, 0, null, 0, null, null, null, null, false, null, 0, null, 0, null, null, 0, false, null, 0, null,
+                    null, false);
+        }
 
         void range(int c0, int c1) {
             for (int c = c0; c < c1; c++) {
@@ -606,6 +666,7 @@ public final class VectorNormKernels implements NormKernels {
     private static final class Scratch {
         private final float[][] f = new float[4][0];
         private final double[][] d = new double[3][0];
+        private final SlabTask task = new SlabTask();
 
         float[] f(int i, int n) {
             if (f[i].length < n) {

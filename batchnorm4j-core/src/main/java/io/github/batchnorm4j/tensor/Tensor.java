@@ -113,26 +113,7 @@ public final class Tensor {
         if (target == format) {
             return this;
         }
-        Tensor out = wrap(new float[data.length], target, shape);
-        int n = shape[0];
-        int c = shape[1];
-        int s = spatialSize();
-        float[] src = data;
-        float[] dst = out.data;
-        for (int i = 0; i < n; i++) {
-            for (int ch = 0; ch < c; ch++) {
-                for (int j = 0; j < s; j++) {
-                    int nchw = (i * c + ch) * s + j;
-                    int nhwc = (i * s + j) * c + ch;
-                    if (target == MemoryFormat.CHANNELS_LAST) {
-                        dst[nhwc] = src[nchw];
-                    } else {
-                        dst[nchw] = src[nhwc];
-                    }
-                }
-            }
-        }
-        return out;
+        return copyTo(wrap(new float[data.length], target, shape));
     }
 
     /** Storage index of a logical index. */
@@ -173,5 +154,39 @@ public final class Tensor {
     @Override
     public String toString() {
         return "Tensor" + shapeString() + (format == MemoryFormat.CHANNELS_LAST ? " channels_last" : "");
+    }
+
+    /**
+     * Copies this tensor's values into {@code out}, which has the same shape and either memory format (permuting
+     * when the formats differ), and returns {@code out}: {@link #to} into a buffer the caller reuses.
+     */
+    public Tensor copyTo(Tensor out) {
+        if (!Arrays.equals(out.shape, shape)) {
+            throw new IllegalArgumentException("Expected a destination of shape " + shapeString() + ", got "
+                    + out.shapeString());
+        }
+        if (out.format == format) {
+            System.arraycopy(data, 0, out.data, 0, data.length);
+            return out;
+        }
+        int n = shape[0];
+        int c = shape[1];
+        int s = spatialSize();
+        float[] src = data;
+        float[] dst = out.data;
+        for (int i = 0; i < n; i++) {
+            for (int ch = 0; ch < c; ch++) {
+                for (int j = 0; j < s; j++) {
+                    int nchw = (i * c + ch) * s + j;
+                    int nhwc = (i * s + j) * c + ch;
+                    if (out.format == MemoryFormat.CHANNELS_LAST) {
+                        dst[nhwc] = src[nchw];
+                    } else {
+                        dst[nchw] = src[nhwc];
+                    }
+                }
+            }
+        }
+        return out;
     }
 }

@@ -109,7 +109,7 @@ public class BatchNorm extends NormLayer {
 
     /** Synchronizes training statistics over {@code c} (null: back to local statistics). */
     void synchronize(Communicator c) {
-        sync = c == null ? null : new SyncedStatistics(c, numFeatures);
+        sync = c == null ? null : new SyncedStatistics(c, numFeatures, workspace());
     }
 
     public int numFeatures() {

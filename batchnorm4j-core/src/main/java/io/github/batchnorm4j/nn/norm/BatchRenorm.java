@@ -45,11 +45,19 @@ public class BatchRenorm extends BatchNorm {
     private final RenormSchedule rmax;
     private final RunningSigma runningSigma;
     private final RenormSchedule dmax;
-    // What the last training forward used; backward reads them (null after an eval forward).
+    // What the last training forward used; backward reads them (lastInput is null after an eval forward).
     private Tensor lastInput;
     private NormSaved lastSaved;
-    private double[] lastR;
-    private double[] lastD;
+    private boolean trained;
+    // Per-channel buffers, reused by every training step (the channel count is fixed): no per-step allocation.
+    private final double[] lastR;
+    private final double[] lastD;
+    private final float[] oldMean;
+    private final float[] oldVar;
+    private final double[] effMean;
+    private final double[] effInvStd;
+    /** gamma * r for the backward. */
+    private final Tensor gammaR;
     private double lastRmax = Double.NaN;
     private double lastDmax = Double.NaN;
 
@@ -78,6 +86,13 @@ public class BatchRenorm extends BatchNorm {
         this.rmax = rmax;
         this.dmax = dmax;
         this.runningSigma = java.util.Objects.requireNonNull(runningSigma, "runningSigma");
+        lastR = new double[numFeatures];
+        lastD = new double[numFeatures];
+        oldMean = new float[numFeatures];
+        oldVar = new float[numFeatures];
+        effMean = new double[numFeatures];
+        effInvStd = new double[numFeatures];
+        gammaR = Tensor.zeros(numFeatures);
     }
 
     private static NormOptions checkOptions(NormOptions options) {
@@ -101,21 +116,19 @@ public class BatchRenorm extends BatchNorm {
         double rm = rmax.at(step), dm = dmax.at(step);
         double eps = options().eps();
         // r and d compare with the running statistics before this step's update.
-        float[] oldMean = runningMean().data().clone();
-        float[] oldVar = runningVar().data().clone();
+        System.arraycopy(runningMean().data(), 0, oldMean, 0, c);
+        System.arraycopy(runningVar().data(), 0, oldVar, 0, c);
         Double mom = options().momentum();
         double factor = mom == null ? 1.0 / (step + 1) : mom;
         // BatchNorm's own training forward: batch statistics, running update and the r = 1, d = 0 output, through
         // exactly the code BatchNorm runs, so that rmax = 1, dmax = 0 is BatchNorm bit for bit.
         NormResult bn = Functional.batchNorm(x, runningMean(), runningVar(), weightValue(), biasValue(), true, factor,
-                eps);
+                eps, workspace());
         setNumBatchesTracked(step + 1);
         double[] mean = bn.saved().mean();
         double[] invStd = bn.saved().invStd();
-        double[] r = new double[c];
-        double[] d = new double[c];
-        double[] effMean = new double[c];
-        double[] effInvStd = new double[c];
+        double[] r = lastR;
+        double[] d = lastD;
         boolean identity = true;
         float[] runVar = runningVar().data();
         for (int ch = 0; ch < c; ch++) {
@@ -136,13 +149,13 @@ public class BatchRenorm extends BatchNorm {
         if (!identity) {
             Tensor w = weightValue();
             Tensor b = biasValue();
-            Kernels.norm().normalize(x.data(), 0, y.data(), 0, BnGeometry.of(x, x.dim(0)), effMean, effInvStd,
+            // The saved geometry is BatchNorm's for x: the same layout the output was written in.
+            Kernels.norm().normalize(x.data(), 0, y.data(), 0, bn.saved().geometry(), effMean, effInvStd,
                     w == null ? null : w.data(), b == null ? null : b.data());
         }
         lastInput = x;
         lastSaved = bn.saved();
-        lastR = r;
-        lastD = d;
+        trained = true;
         lastRmax = rm;
         lastDmax = dm;
         return y;
@@ -161,12 +174,12 @@ public class BatchRenorm extends BatchNorm {
         Tensor w = weightValue();
         // With r and d constant, y = (gamma * r) * xhat_B + (gamma * d + beta): BatchNorm's backward with gamma * r
         // (through BatchNorm's own backward code), whose affine gradients are sum(dy * xhat_B) and sum(dy).
-        float[] gammaR = new float[c];
+        float[] gr = gammaR.data();
         for (int ch = 0; ch < c; ch++) {
-            gammaR[ch] = (float) ((w == null ? 1.0 : w.data()[ch]) * lastR[ch]);
+            gr[ch] = (float) ((w == null ? 1.0 : w.data()[ch]) * lastR[ch]);
         }
         boolean affine = weight() != null;
-        NormGradients g = Functional.normBackward(lastSaved, lastInput, gradOutput, Tensor.of(gammaR, c), affine);
+        NormGradients g = Functional.normBackward(lastSaved, lastInput, gradOutput, gammaR, affine, workspace());
         if (affine) {
             float[] dGamma = g.weight().data();
             float[] dBeta = g.bias().data();
@@ -195,12 +208,12 @@ public class BatchRenorm extends BatchNorm {
 
     /** The r of each channel in the last training forward (a copy), or null. */
     public double[] lastR() {
-        return lastR == null ? null : lastR.clone();
+        return trained ? lastR.clone() : null;
     }
 
     /** The d of each channel in the last training forward (a copy), or null. */
     public double[] lastD() {
-        return lastD == null ? null : lastD.clone();
+        return trained ? lastD.clone() : null;
     }
 
     /** The rmax and dmax used by the last training forward (NaN before any). */

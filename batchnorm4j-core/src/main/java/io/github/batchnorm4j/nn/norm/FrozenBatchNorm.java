@@ -3,6 +3,7 @@ package io.github.batchnorm4j.nn.norm;
 import io.github.batchnorm4j.functional.Functional;
 import io.github.batchnorm4j.functional.NormResult;
 import io.github.batchnorm4j.functional.NormSaved;
+import io.github.batchnorm4j.functional.NormWorkspace;
 import io.github.batchnorm4j.nn.LongState;
 import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.tensor.Tensor;
@@ -15,7 +16,8 @@ import java.util.Map;
  * buffers, not parameters, so no optimizer changes them; the output equals a BatchNorm's eval output bit for
  * bit. The backward gives only the input gradient {@code dx = dy * weight / sqrt(running_var + eps)}.
  * {@code eps} is the source layer's (always &gt; 0, never dropped). {@code num_batches_tracked} is kept (copied,
- * never incremented) so that the state keys are exactly BatchNorm's and checkpoints load either way.
+ * never incremented) so that the state keys are exactly BatchNorm's and checkpoints load either way. As the other
+ * normalization layers, it returns reused buffers, overwritten by the next forward (or backward): copy to keep.
  */
 public class FrozenBatchNorm extends Module {
     private final int numFeatures;
@@ -27,6 +29,8 @@ public class FrozenBatchNorm extends Module {
     private final LongState numBatchesTracked;
     private Tensor lastInput;
     private NormSaved saved;
+    /** The output, input gradient and statistics buffers, reused by every call (overwritten: copy to keep). */
+    private final NormWorkspace workspace = new NormWorkspace();
 
     /** Identity statistics (mean 0, variance 1, weight 1, bias 0); load a state to use it. */
     public FrozenBatchNorm(int numFeatures, double eps) {
@@ -108,7 +112,7 @@ public class FrozenBatchNorm extends Module {
         Functional.checkRank(x, 2, 5, "[N, C, ...]");
         NormLayer.checkChannels(x, numFeatures);
         // Always the running statistics, whatever the mode: that is what "frozen" means.
-        NormResult r = Functional.batchNorm(x, runningMean, runningVar, weight, bias, false, 0, eps);
+        NormResult r = Functional.batchNorm(x, runningMean, runningVar, weight, bias, false, 0, eps, workspace);
         lastInput = x;
         saved = r.saved();
         return r.output();
@@ -119,7 +123,7 @@ public class FrozenBatchNorm extends Module {
         if (saved == null) {
             throw new IllegalStateException("backward called before forward on FrozenBatchNorm");
         }
-        return Functional.normBackward(saved, lastInput, gradOutput, weight, false).input();
+        return Functional.normBackward(saved, lastInput, gradOutput, weight, false, workspace).input();
     }
 
     public int numFeatures() {

@@ -4,6 +4,7 @@ import io.github.batchnorm4j.functional.Functional;
 import io.github.batchnorm4j.functional.NormGradients;
 import io.github.batchnorm4j.functional.NormResult;
 import io.github.batchnorm4j.functional.NormSaved;
+import io.github.batchnorm4j.functional.NormWorkspace;
 import io.github.batchnorm4j.tensor.Tensor;
 
 /**
@@ -24,8 +25,13 @@ import io.github.batchnorm4j.tensor.Tensor;
 public class GhostBatchNorm extends BatchNorm {
     private final int ghostBatchSize;
     private Tensor lastInput;
-    private Tensor[] lastSlices;
-    private NormSaved[] lastSaved;
+    private int lastVirtualBatches;
+    // Per virtual batch j, reused from call to call (grown when a batch has more virtual batches): the copy of
+    // its samples, of their gradient, BatchNorm's workspace (statistics, output, gradients) and saved statistics.
+    private Tensor[] slices = new Tensor[0];
+    private Tensor[] gradSlices = new Tensor[0];
+    private NormWorkspace[] sliceWorkspaces = new NormWorkspace[0];
+    private NormSaved[] saved = new NormSaved[0];
 
     public GhostBatchNorm(int numFeatures, int ghostBatchSize) {
         this(numFeatures, ghostBatchSize, NormOptions.BATCH_NORM);
@@ -68,43 +74,74 @@ public class GhostBatchNorm extends BatchNorm {
         boolean update = isTraining() && options().trackRunningStats();
         Tensor rm = update ? runningMean() : null;
         Tensor rv = update ? runningVar() : null;
-        Tensor y = x.zerosLike();
-        Tensor[] slices = new Tensor[v];
-        NormSaved[] saved = new NormSaved[v];
+        Tensor y = workspace().output(x); // every element is written: the virtual batches tile the batch
+        grow(v);
         for (int j = 0; j < v; j++) {
             // Each virtual batch runs BatchNorm's own training forward on a copy of its samples, so that the
             // sequential-BatchNorm semantics hold bit for bit whatever the kernels do inside.
-            Tensor xs = slice(x, j);
+            Tensor xs = slice(x, j, slices);
             double factor = 0;
             if (update) {
                 Double mom = options().momentum();
                 factor = mom == null ? 1.0 / (numBatchesTracked() + 1) : mom;
             }
             NormResult r = Functional.batchNorm(xs, rm, rv, weightValue(), biasValue(), true, factor,
-                    options().eps());
+                    options().eps(), sliceWorkspaces[j]);
             if (update) {
                 setNumBatchesTracked(numBatchesTracked() + 1);
             }
             System.arraycopy(r.output().data(), 0, y.data(), offset(x, j), xs.numel());
-            slices[j] = xs;
             saved[j] = r.saved();
         }
         lastInput = x;
-        lastSlices = slices;
-        lastSaved = saved;
+        lastVirtualBatches = v;
         return y;
     }
 
-    /** Samples {@code [j * K, min((j + 1) * K, N))} of x, copied (whole samples are contiguous in both formats). */
-    private Tensor slice(Tensor x, int j) {
+    /** Makes room for {@code v} virtual batches (each keeps its buffers from call to call). */
+    private void grow(int v) {
+        if (sliceWorkspaces.length < v) {
+            int old = sliceWorkspaces.length;
+            slices = java.util.Arrays.copyOf(slices, v);
+            gradSlices = java.util.Arrays.copyOf(gradSlices, v);
+            saved = java.util.Arrays.copyOf(saved, v);
+            sliceWorkspaces = java.util.Arrays.copyOf(sliceWorkspaces, v);
+            for (int j = old; j < v; j++) {
+                sliceWorkspaces[j] = new NormWorkspace();
+            }
+        }
+    }
+
+    /**
+     * Samples {@code [j * K, min((j + 1) * K, N))} of x, copied (whole samples are contiguous in both formats)
+     * into {@code buffers[j]}, which is replaced when it does not have the slice's shape and format.
+     */
+    private Tensor slice(Tensor x, int j, Tensor[] buffers) {
         int n = x.dim(0);
         int from = j * ghostBatchSize;
         int size = Math.min(ghostBatchSize, n - from);
-        int per = n == 0 ? 0 : x.numel() / n;
-        int[] shape = x.shape();
-        shape[0] = size;
-        float[] data = java.util.Arrays.copyOfRange(x.data(), from * per, (from + size) * per);
-        return Tensor.wrap(data, x.format(), shape);
+        Tensor b = buffers[j];
+        if (b == null || !isSlice(b, x, size)) {
+            int[] shape = x.shape();
+            shape[0] = size;
+            b = Tensor.zeros(x.format(), shape);
+            buffers[j] = b;
+        }
+        System.arraycopy(x.data(), offset(x, j), b.data(), 0, b.numel());
+        return b;
+    }
+
+    /** Whether {@code b} is laid out as {@code size} samples of x. */
+    private static boolean isSlice(Tensor b, Tensor x, int size) {
+        if (b.format() != x.format() || b.rank() != x.rank() || b.dim(0) != size) {
+            return false;
+        }
+        for (int i = 1; i < x.rank(); i++) {
+            if (b.dim(i) != x.dim(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private int offset(Tensor x, int j) {
@@ -121,17 +158,14 @@ public class GhostBatchNorm extends BatchNorm {
             return super.backward(gradOutput);
         }
         Tensor x = lastInput;
-        if (!java.util.Arrays.equals(x.shape(), gradOutput.shape())) {
-            throw new IllegalArgumentException("Expected gradient of shape " + x.shapeString() + ", got "
-                    + gradOutput.shapeString());
-        }
-        Tensor dy = gradOutput.to(x.format());
-        Tensor dx = x.zerosLike();
+        Functional.checkGradientShape(x, gradOutput);
+        Tensor dy = workspace().gradientIn(gradOutput, x.format());
+        Tensor dx = workspace().gradInput(x); // every element is written
         boolean affine = weight() != null;
-        for (int j = 0; j < lastSlices.length; j++) {
-            NormGradients g = Functional.normBackward(lastSaved[j], lastSlices[j], slice(dy, j), weightValue(),
-                    affine);
-            System.arraycopy(g.input().data(), 0, dx.data(), offset(x, j), lastSlices[j].numel());
+        for (int j = 0; j < lastVirtualBatches; j++) {
+            NormGradients g = Functional.normBackward(saved[j], slices[j], slice(dy, j, gradSlices), weightValue(),
+                    affine, sliceWorkspaces[j]);
+            System.arraycopy(g.input().data(), 0, dx.data(), offset(x, j), slices[j].numel());
             if (affine) {
                 weight().accumulate(g.weight());
                 bias().accumulate(g.bias());

@@ -35,7 +35,8 @@ public class GroupNorm extends NormLayer {
     public Tensor forward(Tensor x) {
         Functional.checkRank(x, 2, 5, "[N, C, ...]");
         checkChannels(x, numChannels);
-        return remember(x, Functional.groupNorm(x, numGroups, weightValue(), biasValue(), eps));
+        return remember(x, Functional.groupNorm(x, numGroups, weightValue(), biasValue(), eps,
+                workspace()));
     }
 
     public int numGroups() {

@@ -50,7 +50,7 @@ public class InstanceNorm extends NormLayer {
             factor = m == null ? 1.0 / (numBatchesTracked.get() + 1) : m;
         }
         Tensor y = remember(x, Functional.instanceNorm(x, runningMean, runningVar, weightValue(), biasValue(),
-                inputStats, factor, options.eps()));
+                inputStats, factor, options.eps(), workspace()));
         if (update) {
             numBatchesTracked.increment();
         }

@@ -33,7 +33,8 @@ public class LayerNorm extends NormLayer {
 
     @Override
     public Tensor forward(Tensor x) {
-        return remember(x, Functional.layerNorm(x, normalizedShape, weightValue(), biasValue(), eps));
+        return remember(x, Functional.layerNorm(x, normalizedShape, weightValue(), biasValue(), eps,
+                workspace()));
     }
 
     public int[] normalizedShape() {

@@ -13,13 +13,18 @@ import io.github.batchnorm4j.tensor.Tensor;
  * What the normalization layers share: optional affine parameters ({@code weight} = gamma, init 1;
  * {@code bias} = beta, init 0) and the backward through the saved statistics. Subclasses only choose the
  * statistics (their geometry) and own their running state.
+ *
+ * <p>Buffers: the tensors {@code forward} and {@code backward} return, and the gamma/beta gradients, live in the
+ * layer's {@link NormWorkspace} and are overwritten by the next call of the same kind with the same input shape
+ * (a new shape gets new buffers): copy one to keep it. Called again and again with one shape, a layer allocates
+ * nothing.
  */
 abstract class NormLayer extends Module {
     private final Parameter weight;
     private final Parameter bias;
     private Tensor lastInput;
     private NormSaved saved;
-    /** Buffers reused across calls (statistics, backward reductions): steady-state calls allocate no scratch. */
+    /** Buffers reused across calls (statistics, outputs, gradients, layout scratch): see the class comment. */
     private final NormWorkspace workspace = new NormWorkspace();
 
     NormLayer(int[] affineShape, boolean affine) {

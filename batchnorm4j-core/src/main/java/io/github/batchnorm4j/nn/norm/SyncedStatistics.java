@@ -1,11 +1,12 @@
 package io.github.batchnorm4j.nn.norm;
 
 import io.github.batchnorm4j.dist.Communicator;
+import io.github.batchnorm4j.functional.Functional;
+import io.github.batchnorm4j.functional.NormWorkspace;
 import io.github.batchnorm4j.kernel.Kernels;
 import io.github.batchnorm4j.kernel.NormGeometry;
 import io.github.batchnorm4j.kernel.NormKernels;
 import io.github.batchnorm4j.nn.Parameter;
-import io.github.batchnorm4j.tensor.MemoryFormat;
 import io.github.batchnorm4j.tensor.Tensor;
 import java.util.Arrays;
 
@@ -28,6 +29,8 @@ import java.util.Arrays;
 final class SyncedStatistics {
     private final Communicator comm;
     private final int channels;
+    /** The layer's workspace: its geometry, output and input-gradient buffers serve the synchronized step too. */
+    private final NormWorkspace ws;
     private final double[] local;
     private final double[] gathered;
     private final double[] mean;
@@ -42,9 +45,10 @@ final class SyncedStatistics {
     private NormGeometry lastGeometry;
     private double globalCount;
 
-    SyncedStatistics(Communicator comm, int channels) {
+    SyncedStatistics(Communicator comm, int channels, NormWorkspace ws) {
         this.comm = comm;
         this.channels = channels;
+        this.ws = ws;
         int per = 1 + 2 * channels;
         this.local = new double[per];
         this.gathered = new double[per * comm.size()];
@@ -86,7 +90,7 @@ final class SyncedStatistics {
     Tensor forward(Tensor x, Tensor runningMean, Tensor runningVar, Tensor gamma, Tensor beta, boolean update,
                    double factor, double eps) {
         NormKernels kern = Kernels.norm();
-        NormGeometry g = geometry(x);
+        NormGeometry g = Functional.batchNormGeometry(x, x.dim(0), ws);
         int c = channels;
         long count = g.count();
         if (count > 0) {
@@ -115,7 +119,7 @@ final class SyncedStatistics {
                 rv[ch] = (float) ((1 - factor) * rv[ch] + factor * (m2[ch] / (n - 1)));
             }
         }
-        Tensor y = x.zerosLike();
+        Tensor y = ws.output(x);
         if (count > 0) {
             kern.normalize(x.data(), 0, y.data(), 0, g, mean, invStd, data(gamma), data(beta));
         }
@@ -161,14 +165,11 @@ final class SyncedStatistics {
      */
     Tensor backward(Tensor gradOutput, Parameter weight, Parameter bias) {
         Tensor x = lastInput;
-        if (!Arrays.equals(x.shape(), gradOutput.shape())) {
-            throw new IllegalArgumentException("Expected gradient of shape " + x.shapeString() + ", got "
-                    + gradOutput.shapeString());
-        }
+        Functional.checkGradientShape(x, gradOutput);
         NormKernels kern = Kernels.norm();
         NormGeometry g = lastGeometry;
         int c = channels;
-        Tensor dy = gradOutput.to(x.format());
+        Tensor dy = ws.gradientIn(gradOutput, x.format());
         float[] gamma = weight == null ? null : weight.data();
         Arrays.fill(dGamma, 0.0);
         Arrays.fill(dBeta, 0.0);
@@ -184,7 +185,7 @@ final class SyncedStatistics {
         comm.allReduceSum(sums, 0, 2 * c);
         System.arraycopy(sums, 0, sumDxhat, 0, c);
         System.arraycopy(sums, c, sumDxhatXhat, 0, c);
-        Tensor dx = x.zerosLike();
+        Tensor dx = ws.gradInput(x);
         if (g.count() > 0) {
             kern.backwardElementwise(dy.data(), 0, x.data(), 0, g, mean, invStd, gamma, sumDxhat, sumDxhatXhat,
                     globalCount, true, dx.data(), 0);
@@ -202,14 +203,6 @@ final class SyncedStatistics {
             }
         }
         return dx;
-    }
-
-    /** BatchNorm's geometry: channels innermost for channels-last or 2-D input, else [N][C][spatial]. */
-    static NormGeometry geometry(Tensor x) {
-        int n = x.dim(0), c = x.dim(1), s = x.spatialSize();
-        return x.format() == MemoryFormat.CHANNELS_LAST || x.rank() == 2
-                ? NormGeometry.perChannel(n * s, c, 1)
-                : NormGeometry.perChannel(n, c, s);
     }
 
     private static float[] data(Tensor t) {
