@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Summarises E6Probe / e6_probe.py outputs and estimates, by resampling seeds, how often the E6a(a) gate
-(|mean acc(B=2) - mean acc(B=60)| <= 1.5 points over 3 seeds, for GN and for LN) fails by chance.
+(|mean acc(B=2) - mean acc(B=60)| <= 1.5 points over 3 seeds, for GN and for LN) fails by chance, and, from
+java_cnn_{GN,LN}{2,32}.txt, how often E6b's single-seed gate |acc(B=2) - acc(B=32)| <= 2 points does.
 
 usage: analyze.py DIR   (DIR holds files named {java,torch}_{GN,LN}{2,60}.txt, one line per seed)
 """
@@ -45,6 +46,25 @@ def main():
                 fails['either'] += either
             print('%-5s %-15s P(gate fails) GN %.3f LN %.3f either %.3f' % (
                 impl, name, fails['GN'] / trials, fails['LN'] / trials, fails['either'] / trials))
+
+    cnn = {}
+    for norm in ('GN', 'LN'):
+        for b in ('2', '32'):
+            p = os.path.join(d, 'java_cnn_%s%s.txt' % (norm, b))
+            if os.path.exists(p) and os.path.getsize(p) > 0:
+                cnn[norm, b] = [r[-1] for r in load(p)]
+                v = cnn[norm, b]
+                print('java  CNN %s B=%-2s seeds %2d  end of epoch: mean %.4f sd %.4f min %.4f max %.4f' % (
+                    norm, b, len(v), st.mean(v), st.stdev(v), min(v), max(v)))
+    if len(cnn) == 4:
+        either = fails_gn = fails_ln = 0
+        for _ in range(trials):
+            f = {n: abs(rng.choice(cnn[n, '2']) - rng.choice(cnn[n, '32'])) > 0.02 for n in ('GN', 'LN')}
+            fails_gn += f['GN']
+            fails_ln += f['LN']
+            either += f['GN'] or f['LN']
+        print('java  E6b (1 seed)    P(gate fails) GN %.3f LN %.3f either %.3f' % (
+            fails_gn / trials, fails_ln / trials, either / trials))
 
 
 if __name__ == '__main__':
