@@ -1,7 +1,6 @@
 package io.github.batchnorm4j.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -9,16 +8,33 @@ import jdk.incubator.vector.VectorSpecies;
  * with row {@code j} of B starting at {@code bRows[j]}. For products with very few columns (a convolution's
  * weight gradient when {@code Cin*k*k} is small) this beats {@link Gemm}, whose packed panels would be mostly
  * padding. Each dot product is a vector sum over q in a fixed order, so results do not depend on threads.
+ *
+ * <p>The lanes of each vector sum are added in lane order by scalar code, not by {@code reduceLanes}: the order in
+ * which {@code reduceLanes(ADD)} adds float lanes is unspecified and differs between interpreted and compiled
+ * code, which made training runs with a convolution differ from one JVM to the next (same seed).
  */
 public final class RowDots {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
 
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[V]);
+
     private RowDots() {}
+
+    /** The lanes of {@code v} summed in lane order (deterministic, unlike {@code reduceLanes}). */
+    static float sumLanes(FloatVector v, float[] lanes) {
+        v.intoArray(lanes, 0);
+        float t = 0;
+        for (int i = 0; i < V; i++) {
+            t += lanes[i];
+        }
+        return t;
+    }
 
     public static void accumulate(int m, int n, int len, float[] a, int aOff, int lda, float[] b, int[] bRows,
                                   float[] c, int cOff, int ldc) {
         int bound = len - len % V;
+        float[] lanes = LANES.get();
         for (int i = 0; i < m; i++) {
             int ar = aOff + i * lda;
             int ci = cOff + i * ldc;
@@ -33,8 +49,8 @@ public final class RowDots {
                     s2 = x.fma(FloatVector.fromArray(S, b, b2 + q), s2);
                     s3 = x.fma(FloatVector.fromArray(S, b, b3 + q), s3);
                 }
-                float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
-                float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+                float t0 = sumLanes(s0, lanes), t1 = sumLanes(s1, lanes);
+                float t2 = sumLanes(s2, lanes), t3 = sumLanes(s3, lanes);
                 for (int q = bound; q < len; q++) {
                     float x = a[ar + q];
                     t0 += x * b[b0 + q];
@@ -53,7 +69,7 @@ public final class RowDots {
                 for (int q = 0; q < bound; q += V) {
                     s0 = FloatVector.fromArray(S, a, ar + q).fma(FloatVector.fromArray(S, b, b0 + q), s0);
                 }
-                float t0 = s0.reduceLanes(VectorOperators.ADD);
+                float t0 = sumLanes(s0, lanes);
                 for (int q = bound; q < len; q++) {
                     t0 += a[ar + q] * b[b0 + q];
                 }

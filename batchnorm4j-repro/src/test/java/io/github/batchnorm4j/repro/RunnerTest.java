@@ -26,6 +26,20 @@ class RunnerTest {
         assertArrayEquals(a.testLoss(), b.testLoss());
     }
 
+    /**
+     * The same for a CNN at batch 2 (E6b's shape of run): the first run starts in the interpreter and is compiled
+     * on the way, the second runs compiled code, so this also catches arithmetic that the JIT changes (it caught
+     * the convolution's weight gradient summing vector lanes with reduceLanes).
+     */
+    @Test
+    void sameSeedGivesBitIdenticalCnnCurvesInInterpretedAndCompiledCode() {
+        RunSpec spec = RunSpec.cnn("T", "cnn", 4, new int[] {4, 8}, Norm.BN, 2, 0.01, 400, new long[] {200, 400});
+        RunResult a = Runner.run(spec, DATA, s -> {});
+        RunResult b = Runner.run(spec, DATA, s -> {});
+        assertArrayEquals(a.testLoss(), b.testLoss());
+        assertArrayEquals(a.testAcc(), b.testAcc());
+    }
+
     @Test
     void learnsTheSyntheticTask() {
         RunResult r = Runner.run(small(Norm.BN, 0.5, 150), DATA, s -> {});
