@@ -51,6 +51,11 @@ public final class TrainCommand implements Callable<Integer> {
             description = "BatchRenorm dmax: LIMIT, or LIMIT:START:END to relax from 0 (default: ${DEFAULT-VALUE})")
     String dmax;
 
+    @Option(names = "--brn-running-sigma", defaultValue = "variance",
+            description = "BatchRenorm's running sigma: variance (average the variances, as BatchNorm) or sigma (average"
+                    + " the batch sigmas, as the paper) (default: ${DEFAULT-VALUE})")
+    String brnRunningSigma;
+
     @Option(names = "--freeze-bn", description = "freeze every BatchNorm (running statistics and affine) for"
             + " fine-tuning; needs --init-from")
     boolean freezeBn;
@@ -244,7 +249,8 @@ public final class TrainCommand implements Callable<Integer> {
                     !keepLast, data);
             dir = out != null ? out : Path.of("runs", model + "-" + norm);
             variant = new NormVariantConfig(ghostBatchSize, NormVariantConfig.parseSchedule("--rmax", rmax, 1),
-                    NormVariantConfig.parseSchedule("--dmax", dmax, 0), freezeBn);
+                    NormVariantConfig.parseSchedule("--dmax", dmax, 0), freezeBn,
+                    NormVariantConfig.parseRunningSigma(brnRunningSigma));
             if (freezeBn && !List.of("bn", "brn", "ghost").contains(norm)) {
                 throw new IllegalArgumentException("Expected --norm bn, brn or ghost with --freeze-bn, got --norm "
                         + norm);

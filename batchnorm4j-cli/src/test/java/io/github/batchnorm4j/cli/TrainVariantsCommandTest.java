@@ -88,7 +88,20 @@ class TrainVariantsCommandTest {
         Map<String, String> meta = Checkpoint.metadata(dir.resolve("brn").resolve(Checkpoint.FILE_NAME));
         assertEquals("1.0:2.0:1:4", meta.get("variant.rmax"));
         assertEquals("1.5:1.5:0:0", meta.get("variant.dmax"));
+        assertEquals("variance", meta.get("variant.brnRunningSigma"));
         assertEquals("brn", meta.get("run.norm"));
+    }
+
+    @Test
+    void batchRenormRunCanKeepThePapersRunningSigma() throws IOException {
+        Path d = data(Files.createDirectories(dir.resolve("d")));
+        Run r = run(args(d, "brn-sigma", 6, "--norm", "brn", "--brn-running-sigma", "sigma"));
+        assertEquals(0, r.code(), r.err());
+        Map<String, String> meta = Checkpoint.metadata(dir.resolve("brn-sigma").resolve(Checkpoint.FILE_NAME));
+        assertEquals("sigma", meta.get("variant.brnRunningSigma"));
+        Run bad = run(args(d, "brn-bad", 6, "--norm", "brn", "--brn-running-sigma", "std"));
+        assertEquals(1, bad.code(), bad.err());
+        assertEquals("bn4j train: Expected --brn-running-sigma variance or sigma, got std", bad.err().strip());
     }
 
     @Test

@@ -20,9 +20,11 @@ import java.util.function.IntFunction;
  * @param rmax           BatchRenorm's rmax schedule ({@code --rmax})
  * @param dmax           BatchRenorm's dmax schedule ({@code --dmax})
  * @param freezeBn       replace every BatchNorm by a FrozenBatchNorm before training ({@code --freeze-bn})
+ * @param runningSigma   how BatchRenorm averages its running sigma ({@code --brn-running-sigma})
  */
-public record NormVariantConfig(int ghostBatchSize, RenormSchedule rmax, RenormSchedule dmax, boolean freezeBn) {
-    /** Ghost batches of 32, the paper's BatchRenorm schedules, nothing frozen. */
+public record NormVariantConfig(int ghostBatchSize, RenormSchedule rmax, RenormSchedule dmax, boolean freezeBn,
+                                BatchRenorm.RunningSigma runningSigma) {
+    /** Ghost batches of 32, the paper's BatchRenorm schedules, BatchNorm's running variance, nothing frozen. */
     public static final NormVariantConfig DEFAULT = new NormVariantConfig(32, RenormSchedule.paperRmax(),
             RenormSchedule.paperDmax(), false);
 
@@ -30,6 +32,22 @@ public record NormVariantConfig(int ghostBatchSize, RenormSchedule rmax, RenormS
         if (ghostBatchSize <= 0) {
             throw new IllegalArgumentException("Expected a ghost batch size > 0, got " + ghostBatchSize);
         }
+        java.util.Objects.requireNonNull(runningSigma, "runningSigma");
+    }
+
+    /** With BatchRenorm's default running statistics (an average of variances, as BatchNorm). */
+    public NormVariantConfig(int ghostBatchSize, RenormSchedule rmax, RenormSchedule dmax, boolean freezeBn) {
+        this(ghostBatchSize, rmax, dmax, freezeBn, BatchRenorm.RunningSigma.VARIANCE);
+    }
+
+    /** Parses {@code --brn-running-sigma}: {@code variance} (BatchNorm's convention) or {@code sigma} (the paper's). */
+    public static BatchRenorm.RunningSigma parseRunningSigma(String text) {
+        return switch (text) {
+            case "variance" -> BatchRenorm.RunningSigma.VARIANCE;
+            case "sigma" -> BatchRenorm.RunningSigma.SIGMA;
+            default -> throw new IllegalArgumentException("Expected --brn-running-sigma variance or sigma, got "
+                    + text);
+        };
     }
 
     /**
@@ -39,7 +57,7 @@ public record NormVariantConfig(int ghostBatchSize, RenormSchedule rmax, RenormS
     public IntFunction<Module> batchNormFactory(String norm) {
         return switch (norm) {
             case "bn" -> BatchNorm::new;
-            case "brn" -> c -> new BatchRenorm(c, NormOptions.BATCH_NORM, rmax, dmax);
+            case "brn" -> c -> new BatchRenorm(c, NormOptions.BATCH_NORM, rmax, dmax, runningSigma);
             case "ghost" -> c -> new GhostBatchNorm(c, ghostBatchSize);
             default -> null;
         };
@@ -84,6 +102,7 @@ public record NormVariantConfig(int ghostBatchSize, RenormSchedule rmax, RenormS
         m.put("variant.rmax", rmax.from() + ":" + rmax.to() + ":" + rmax.start() + ":" + rmax.end());
         m.put("variant.dmax", dmax.from() + ":" + dmax.to() + ":" + dmax.start() + ":" + dmax.end());
         m.put("variant.freezeBn", Boolean.toString(freezeBn));
+        m.put("variant.brnRunningSigma", runningSigma.name().toLowerCase(Locale.ROOT));
         return m;
     }
 
@@ -94,9 +113,10 @@ public record NormVariantConfig(int ghostBatchSize, RenormSchedule rmax, RenormS
             String r = meta.get("variant.rmax");
             String d = meta.get("variant.dmax");
             String f = meta.get("variant.freezeBn");
+            String rs = meta.get("variant.brnRunningSigma");
             return new NormVariantConfig(g == null ? DEFAULT.ghostBatchSize : Integer.parseInt(g),
                     r == null ? DEFAULT.rmax : full(r), d == null ? DEFAULT.dmax : full(d),
-                    f != null && Boolean.parseBoolean(f));
+                    f != null && Boolean.parseBoolean(f), rs == null ? DEFAULT.runningSigma : parseRunningSigma(rs));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("Expected valid variant.* metadata in the checkpoint, got "
                     + e.getMessage(), e);

@@ -33,6 +33,26 @@ class NormVariantConfigTest {
     }
 
     @Test
+    void brnRunningSigmaParsesRoundTripsAndReachesTheLayer() {
+        assertEquals(BatchRenorm.RunningSigma.SIGMA, NormVariantConfig.parseRunningSigma("sigma"));
+        assertEquals(BatchRenorm.RunningSigma.VARIANCE, NormVariantConfig.parseRunningSigma("variance"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> NormVariantConfig.parseRunningSigma("std"));
+        assertEquals("Expected --brn-running-sigma variance or sigma, got std", e.getMessage());
+        assertEquals(BatchRenorm.RunningSigma.VARIANCE, NormVariantConfig.DEFAULT.runningSigma());
+        NormVariantConfig c = new NormVariantConfig(4, RenormSchedule.constant(2), RenormSchedule.constant(1), false,
+                BatchRenorm.RunningSigma.SIGMA);
+        assertEquals(c, NormVariantConfig.fromMetadata(c.toMetadata()));
+        assertEquals("sigma", c.toMetadata().get("variant.brnRunningSigma"));
+        assertEquals(BatchRenorm.RunningSigma.SIGMA,
+                ((BatchRenorm) c.batchNormFactory("brn").apply(3)).runningSigma());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> NormVariantConfig.fromMetadata(Map.of("variant.brnRunningSigma", "x")));
+        assertEquals("Expected valid variant.* metadata in the checkpoint, got Expected --brn-running-sigma variance"
+                + " or sigma, got x", e.getMessage());
+    }
+
+    @Test
     void factoriesMakeTheChosenLayer() {
         NormVariantConfig c = new NormVariantConfig(4, RenormSchedule.constant(2), RenormSchedule.constant(1), false);
         assertInstanceOf(BatchRenorm.class, c.batchNormFactory("brn").apply(3));
