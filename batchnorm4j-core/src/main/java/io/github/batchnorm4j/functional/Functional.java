@@ -62,7 +62,7 @@ public final class Functional {
         NormGeometry g = batchNormGeometry(x, n, ws);
         float[] res = null;
         if (residual != null) {
-            if (!NormWorkspace.sameShape(residual, x)) {
+            if (!residual.sameShape(x)) {
                 throw new IllegalArgumentException("Expected residual of shape " + x.shapeString() + ", got "
                         + residual.shapeString());
             }
@@ -224,7 +224,8 @@ public final class Functional {
         return ws == null ? new NormGradients(dxOut, dGamma, dBeta) : ws.gradients(dxOut, dGamma, dBeta);
     }
 
-    private static Tensor affineZeros(Tensor weight, int size) {
+    /** Zeros for dgamma or dbeta: shaped like {@code weight}, or {@code [size]} when it is null. */
+    static Tensor affineZeros(Tensor weight, int size) {
         return weight != null ? Tensor.zeros(weight.shape()) : Tensor.zeros(size);
     }
 
@@ -250,7 +251,7 @@ public final class Functional {
     }
 
     private static void checkShape(String name, Tensor t, int[] shape) {
-        if (t != null && !NormWorkspace.hasShape(t, shape)) {
+        if (t != null && !t.hasShape(shape)) {
             throw new IllegalArgumentException("Expected " + name + " of shape " + Shapes.str(shape) + ", got "
                     + t.shapeString());
         }
@@ -262,7 +263,7 @@ public final class Functional {
 
     /** A gradient must have the shape of the forward's input (checked without copying either shape). */
     public static void checkGradientShape(Tensor x, Tensor gradOutput) {
-        if (!NormWorkspace.sameShape(x, gradOutput)) {
+        if (!x.sameShape(gradOutput)) {
             throw new IllegalArgumentException("Expected gradient of shape " + x.shapeString() + ", got "
                     + gradOutput.shapeString());
         }

@@ -148,9 +148,9 @@ public final class NormWorkspace {
      */
     Tensor affineGrad(int which, Tensor weight, int size) {
         Tensor t = which == 0 ? gradWeight : gradBias;
-        boolean fits = t != null && (weight != null ? sameShape(t, weight) : t.rank() == 1 && t.dim(0) == size);
+        boolean fits = t != null && (weight != null ? t.sameShape(weight) : t.rank() == 1 && t.dim(0) == size);
         if (!fits) {
-            t = weight != null ? Tensor.zeros(weight.shape()) : Tensor.zeros(size);
+            t = Functional.affineZeros(weight, size);
         }
         if (which == 0) {
             gradWeight = t;
@@ -183,33 +183,7 @@ public final class NormWorkspace {
     }
 
     private static Tensor like(Tensor t, Tensor x, MemoryFormat format) {
-        return t != null && t.format() == format && sameShape(t, x) && t != x
+        return t != null && t.format() == format && t.sameShape(x) && t != x
                 ? t : Tensor.zeros(format, x.shape());
-    }
-
-    /** Whether {@code a} and {@code b} have the same shape (without copying either shape). */
-    static boolean sameShape(Tensor a, Tensor b) {
-        if (a.rank() != b.rank()) {
-            return false;
-        }
-        for (int i = 0; i < a.rank(); i++) {
-            if (a.dim(i) != b.dim(i)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Whether {@code t} has shape {@code shape} (without copying it). */
-    static boolean hasShape(Tensor t, int[] shape) {
-        if (t.rank() != shape.length) {
-            return false;
-        }
-        for (int i = 0; i < shape.length; i++) {
-            if (t.dim(i) != shape[i]) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -156,6 +156,16 @@ public final class Tensor {
         return "Tensor" + shapeString() + (format == MemoryFormat.CHANNELS_LAST ? " channels_last" : "");
     }
 
+    /** Whether {@code other} has this tensor's shape (compared without copying either shape). */
+    public boolean sameShape(Tensor other) {
+        return Arrays.equals(shape, other.shape);
+    }
+
+    /** Whether this tensor has shape {@code dims} (compared without copying the shape). */
+    public boolean hasShape(int[] dims) {
+        return Arrays.equals(shape, dims);
+    }
+
     /**
      * Copies this tensor's values into {@code out}, which has the same shape and either memory format (permuting
      * when the formats differ), and returns {@code out}: {@link #to} into a buffer the caller reuses.

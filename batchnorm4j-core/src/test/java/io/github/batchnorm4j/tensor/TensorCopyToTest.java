@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -39,5 +41,16 @@ class TensorCopyToTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> counting(2, 3).copyTo(Tensor.zeros(3, 2)));
         assertEquals("Expected a destination of shape [2, 3], got [3, 2]", e.getMessage());
+    }
+
+    @Test
+    void comparesShapesWhateverTheFormat() {
+        Tensor a = Tensor.zeros(2, 3, 4, 5);
+        Tensor b = Tensor.zeros(MemoryFormat.CHANNELS_LAST, 2, 3, 4, 5);
+        assertTrue(a.sameShape(b));
+        assertTrue(a.hasShape(new int[] {2, 3, 4, 5}));
+        assertFalse(a.sameShape(Tensor.zeros(2, 3, 5, 4)));
+        assertFalse(a.hasShape(new int[] {2, 3, 4}));
+        assertFalse(Tensor.zeros(6).sameShape(Tensor.zeros(2, 3)));
     }
 }
