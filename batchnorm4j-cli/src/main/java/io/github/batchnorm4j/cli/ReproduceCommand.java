@@ -2,6 +2,7 @@ package io.github.batchnorm4j.cli;
 
 import io.github.batchnorm4j.data.DataLocator;
 import io.github.batchnorm4j.repro.ClaimResult;
+import io.github.batchnorm4j.repro.Plan;
 import io.github.batchnorm4j.repro.Criterion;
 import io.github.batchnorm4j.repro.ReproData;
 import io.github.batchnorm4j.repro.Reproduction;
@@ -20,8 +21,7 @@ import picocli.CommandLine.Option;
 /** {@code bn4j reproduce}: runs the protocol of claims E1–E8 on Fashion-MNIST and writes the HTML report. */
 @Command(name = "reproduce", mixinStandardHelpOptions = true,
         description = {"Reproduces the classic claims about Batch Normalization on Fashion-MNIST (experiments E1-E8 "
-                + "of shared/design/EXPERIMENTS.md) and writes an HTML report with plots, results.json and the raw "
-                + "curves."})
+                + "of docs/protocol.md) and writes an HTML report with plots, results.json and the raw curves."})
 public final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "One seed, a tenth of the steps (about 3 minutes); verdicts marked quick.")
     boolean quick;
@@ -47,6 +47,11 @@ public final class ReproduceCommand implements Callable<Integer> {
             description = "Runs executed side by side, one thread each (default: the number of cores).")
     Integer workers;
 
+    @Option(names = "--plan", paramLabel = "FILE",
+            description = "Write the runs the protocol executes for the seeds (each seed on its own, one JSON object "
+                    + "per line; the input of the PyTorch twin in tools/twin) and exit without running them.")
+    Path plan;
+
     @Override
     public Integer call() throws IOException {
         Set<Integer> chosen = new LinkedHashSet<>(claims == null ? List.of(1, 2, 3, 4, 5, 6, 7, 8) : claims);
@@ -56,6 +61,15 @@ public final class ReproduceCommand implements Callable<Integer> {
             }
         }
         List<Long> s = seeds == null ? List.of(0L, 1L, 2L) : seeds;
+        if (plan != null) {
+            List<io.github.batchnorm4j.repro.RunSpec> runs = Plan.perSeed(s.stream().mapToLong(Long::longValue)
+                    .toArray(), quick, chosen);
+            io.github.batchnorm4j.io.AtomicFiles.write(plan, Plan.toJsonLines(runs)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            System.out.printf(Locale.ROOT, "Plan: %d runs for seeds %s%s written to %s%n", runs.size(), s,
+                    quick ? " (quick)" : "", plan);
+            return 0;
+        }
         if (quick) {
             s = s.subList(0, 1);
         }

@@ -37,7 +37,7 @@ final class E2LearningRates implements Experiment {
                 for (Norm norm : new Norm[] {Norm.NONE, Norm.BN}) {
                     out.add(RunSpec.mlp("E2a", (norm == Norm.BN ? "bn" : "none") + "@" + lr, seed,
                             E1Convergence.NET, Activation.RELU, norm, 60, lr, steps,
-                            RunSpec.evalSchedule(s.steps(100), s.steps(1000), s.steps(500), steps)));
+                            RunSpec.evalSchedule(s.steps(100), s.steps(1000), s.steps(250), steps)));
                 }
             }
             for (double lr : new double[] {0.5, 3.0}) {

@@ -41,7 +41,7 @@ final class E5InitScale implements Experiment {
                 for (Norm norm : new Norm[] {Norm.NONE, Norm.BN}) {
                     for (double c : SCALES) {
                         out.add(RunSpec.mlp("E5", variant(act, norm, c), seed, E1Convergence.NET, act, norm, 60, lr,
-                                steps, new long[] {steps}).withInitScale(c));
+                                steps, RunSpec.finalFive(steps)).withInitScale(c));
                     }
                 }
             }

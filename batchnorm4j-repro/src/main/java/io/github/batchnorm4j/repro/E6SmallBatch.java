@@ -50,7 +50,7 @@ final class E6SmallBatch implements Experiment {
             long steps = s.steps(60_000 / b);
             for (Norm norm : NORMS) {
                 out.add(RunSpec.cnn("E6b", variant(norm, b), s.firstSeed(), CNN, norm, b, 0.1 * b / 32, steps,
-                        new long[] {steps}));
+                        RunSpec.finalFive(steps)));
             }
         }
         return out;

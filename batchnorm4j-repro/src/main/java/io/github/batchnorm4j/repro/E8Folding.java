@@ -36,7 +36,7 @@ final class E8Folding implements Experiment {
 
     static RunSpec cnnRun(Settings s) {
         long steps = s.steps(600);
-        return RunSpec.cnn("E8", "cnn-bn", s.firstSeed(), CNN, Norm.BN, 32, 0.1, steps, new long[] {steps})
+        return RunSpec.cnn("E8", "cnn-bn", s.firstSeed(), CNN, Norm.BN, 32, 0.1, steps, RunSpec.finalFive(steps))
                 .withKeepModel();
     }
 

@@ -4,9 +4,7 @@ import io.github.batchnorm4j.kernel.WorkerPool;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,13 +30,7 @@ public final class Reproduction {
     public static Outcome run(Settings s, Set<Integer> claims, ReproData data, int workers, PrintStream log) {
         long t0 = System.nanoTime();
         List<Experiment> chosen = EXPERIMENTS.stream().filter(e -> claims.contains(e.claim())).toList();
-        Map<String, RunSpec> specs = new LinkedHashMap<>();
-        for (Experiment e : chosen) {
-            for (RunSpec spec : e.runs(s)) {
-                specs.merge(spec.key(), spec, Reproduction::union);
-            }
-        }
-        List<RunSpec> order = new ArrayList<>(specs.values());
+        List<RunSpec> order = Plan.of(s, claims);
         order.sort(Comparator.comparingDouble(Reproduction::cost).reversed()); // longest first packs best
         Results results = new Results(s.seeds());
         int previous = WorkerPool.threads();
@@ -83,21 +75,6 @@ public final class Reproduction {
             pool.shutdownNow();
             WorkerPool.setThreads(previous);
         }
-    }
-
-    /** Two experiments may ask for the same run with different extras (probe, kept model): keep all extras. */
-    private static RunSpec union(RunSpec a, RunSpec b) {
-        RunSpec r = a;
-        if (b.probeEvery() > 0 && r.probeEvery() == 0) {
-            r = r.withProbe(b.probeEvery());
-        }
-        if (b.keepModel() && !r.keepModel()) {
-            r = r.withKeepModel();
-        }
-        if (b.preciseBn() && !r.preciseBn()) {
-            r = r.withPreciseBn();
-        }
-        return r;
     }
 
     /** Rough multiply-adds of a run (training at 3x the forward cost, plus evaluations). */

@@ -3,7 +3,7 @@ package io.github.batchnorm4j.repro;
 import java.util.Arrays;
 
 /**
- * One training run of the protocol (../shared/design/EXPERIMENTS.md, Part 2): the network, its normalization,
+ * One training run of the protocol (docs/protocol.md): the network, its normalization,
  * the optimizer settings, the schedule of evaluations, and the seed. Immutable; the {@code with*} methods copy.
  *
  * @param key        unique name of the run within a reproduction, e.g. {@code E1/bn@0.1/s7}
@@ -85,9 +85,15 @@ public record RunSpec(String key, String experiment, String variant, long seed, 
                 + lr + " steps=" + steps;
     }
 
-    /** Evaluation points every {@code every} steps up to {@code until}, then every {@code after} to {@code end}. */
+    /**
+     * Evaluation points every {@code every} steps up to {@code until}, then every {@code after} to {@code end}, and
+     * the five final evaluations of {@link #finalFive}.
+     */
     public static long[] evalSchedule(long every, long until, long after, long end) {
         java.util.TreeSet<Long> s = new java.util.TreeSet<>();
+        for (long t : finalFive(end)) {
+            s.add(t);
+        }
         for (long t = every; t <= Math.min(until, end); t += every) {
             s.add(t);
         }
@@ -96,5 +102,15 @@ public record RunSpec(String key, String experiment, String variant, long seed, 
         }
         s.add(end);
         return s.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /**
+     * The five evenly spaced evaluations in the last 10 % of a run of {@code end} steps, round(end·k/50) for
+     * k = 46..50, whose mean is the run's final accuracy (docs/protocol.md, Metrics). Shorter runs get fewer
+     * distinct steps.
+     */
+    public static long[] finalFive(long end) {
+        return java.util.stream.LongStream.rangeClosed(46, 50).map(k -> Math.max(1, Math.round(end * k / 50.0)))
+                .distinct().toArray();
     }
 }

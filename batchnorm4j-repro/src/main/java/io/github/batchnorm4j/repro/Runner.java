@@ -57,6 +57,9 @@ public final class Runner {
         List<Long> gradSteps = new ArrayList<>();
         List<Double> gradRatio = new ArrayList<>();
         int nextEval = 0;
+        int preciseFrom = spec.preciseBn() ? Math.max(0, evalAt.length - RunResult.FINAL_EVALUATIONS) : evalAt.length;
+        List<Tensor> preciseBatches = spec.preciseBn() ? preciseBatches(spec, train, shuffleSeed) : List.of();
+        List<Double> precise = new ArrayList<>();
         boolean diverged = false;
         long divergedAt = -1;
         int perEpoch = loader.batchesPerEpoch();
@@ -87,6 +90,9 @@ public final class Runner {
                 double[] r = eval.run(model);
                 acc[nextEval] = r[0];
                 loss[nextEval] = r[1];
+                if (nextEval >= preciseFrom) {
+                    precise.add(preciseBnAccuracy(model, preciseBatches, eval));
+                }
                 nextEval++;
             }
             onStep.accept(step);
@@ -95,10 +101,7 @@ public final class Runner {
             acc[nextEval] = RunResult.CHANCE;
             loss[nextEval] = Double.NaN;
         }
-        double preciseAcc = Double.NaN;
-        if (spec.preciseBn() && !diverged) {
-            preciseAcc = preciseBnAccuracy(spec, model, train, shuffleSeed, eval);
-        }
+        double[] preciseAcc = diverged ? new double[0] : precise.stream().mapToDouble(Double::doubleValue).toArray();
         double trainAcc = Double.NaN;
         if (spec.experiment().equals("E7") && !diverged) {
             trainAcc = new Evaluator(train).run(model)[0];
@@ -111,12 +114,10 @@ public final class Runner {
     }
 
     /**
-     * PreciseBN (Wu &amp; Johnson 2021) for E6a: population statistics recomputed with frozen weights over the first
-     * 10k samples of a fresh shuffle, in batches of the run's size; then the test accuracy. Restores nothing:
-     * it is the run's last act.
+     * The batches PreciseBN (Wu &amp; Johnson 2021) recomputes population statistics over for E6a: the first 10k
+     * samples of a fresh shuffle, in batches of the run's size. The same batches serve every evaluation.
      */
-    private static double preciseBnAccuracy(RunSpec spec, Module model, DataSet train, long shuffleSeed,
-                                            Evaluator eval) {
+    private static List<Tensor> preciseBatches(RunSpec spec, DataSet train, long shuffleSeed) {
         DataLoader loader = new DataLoader(train, spec.batchSize(), true, true, shuffleSeed + 1, ReproData.MEAN,
                 ReproData.STD);
         int batches = Math.min(loader.batchesPerEpoch(), PRECISE_BN_SAMPLES / spec.batchSize());
@@ -124,8 +125,39 @@ public final class Runner {
         for (int b = 0; b < batches; b++) {
             list.add(loader.batch(0, b).input().copy());
         }
-        PreciseBN.recalibrate(model, list, batches);
-        return eval.run(model)[0];
+        return list;
+    }
+
+    /**
+     * The test accuracy with PreciseBN statistics computed from the current weights; the running statistics the
+     * training goes on with are restored afterwards, so measuring changes nothing.
+     */
+    private static double preciseBnAccuracy(Module model, List<Tensor> batches, Evaluator eval) {
+        BufferSnapshot saved = new BufferSnapshot(model);
+        PreciseBN.recalibrate(model, batches, batches.size());
+        double acc = eval.run(model)[0];
+        saved.restore();
+        return acc;
+    }
+
+    /** A copy of a model's buffers (running statistics) and counters, to undo a measurement's side effects. */
+    static final class BufferSnapshot {
+        private final Map<String, Tensor> buffers;
+        private final Map<String, LongState> counters;
+        private final Map<String, float[]> values = new java.util.HashMap<>();
+        private final Map<String, Long> counts = new java.util.HashMap<>();
+
+        BufferSnapshot(Module model) {
+            buffers = model.namedBuffers();
+            counters = model.namedLongBuffers();
+            buffers.forEach((k, v) -> values.put(k, v.data().clone()));
+            counters.forEach((k, v) -> counts.put(k, v.get()));
+        }
+
+        void restore() {
+            buffers.forEach((k, v) -> System.arraycopy(values.get(k), 0, v.data(), 0, v.numel()));
+            counters.forEach((k, v) -> v.set(counts.get(k)));
+        }
     }
 
     private static double norm(float[] v) {
@@ -182,18 +214,12 @@ public final class Runner {
         }
 
         void record(long step, Sequential model) {
-            Map<String, Tensor> buffers = model.namedBuffers();
-            Map<String, LongState> counters = model.namedLongBuffers();
-            Map<String, float[]> savedBuf = new java.util.HashMap<>();
-            Map<String, Long> savedCnt = new java.util.HashMap<>();
-            buffers.forEach((k, v) -> savedBuf.put(k, v.data().clone()));
-            counters.forEach((k, v) -> savedCnt.put(k, v.get()));
+            BufferSnapshot saved = new BufferSnapshot(model);
             Tensor x = images;
             for (int i = 0; i < index; i++) {
                 x = model.get(i).forward(x);
             }
-            buffers.forEach((k, v) -> System.arraycopy(savedBuf.get(k), 0, v.data(), 0, v.numel()));
-            counters.forEach((k, v) -> v.set(savedCnt.get(k)));
+            saved.restore();
             int n = x.dim(0), units = x.numel() / n;
             double[][] p = new double[units][];
             double[] col = new double[n];
