@@ -21,10 +21,25 @@ public final class DataLocator {
     /** The train and test sets of a folder. */
     public record Splits(DataSet train, DataSet test, Path dir) {}
 
-    /** Locates and reads the data; {@code option} (may be null) is the {@code --data} value, {@code env} BN4J_DATA's. */
+    /**
+     * Locates and reads the data; {@code option} (may be null) is the {@code --data} value, {@code env} BN4J_DATA's.
+     * When neither is given and Debian's folder lacks the files, a process that may use apt-get (root) installs
+     * {@code dataset-fashion-mnist} itself, saying so in one line on standard error; otherwise the error names the
+     * exact command. The environment variables {@code BN4J_DEBIAN_DATA} (the Debian folder) and {@code
+     * BN4J_APT_GET} (the apt-get command, or {@code none}) exist for tests of this path.
+     */
     public static Splits load(String option, String env) throws IOException {
-        return read(locate(option, env, DEBIAN_FASHION_MNIST));
+        String dir = System.getenv("BN4J_DEBIAN_DATA");
+        Path debian = dir == null || dir.isBlank() ? DEBIAN_FASHION_MNIST : Path.of(dir);
+        boolean explicit = (option != null && !option.isBlank()) || (env != null && !env.isBlank());
+        if (!explicit && !hasFiles(debian)) {
+            AptInstall.install(PACKAGE, "Fashion-MNIST (" + debian + " has no IDX files)", System.err);
+        }
+        return read(locate(option, env, debian));
     }
+
+    /** The Debian package with Fashion-MNIST. */
+    public static final String PACKAGE = "dataset-fashion-mnist";
 
     static Path locate(String option, String env, Path debian) throws IOException {
         List<String> looked = new ArrayList<>();
@@ -55,8 +70,9 @@ public final class DataLocator {
     private static String missing(List<String> looked) {
         return "Expected Fashion-MNIST (or MNIST) IDX files train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],"
                 + " t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz], got none in " + String.join(", ", looked)
-                + ". To get them on Debian: apt-get install dataset-fashion-mnist (installs into " + DEBIAN_FASHION_MNIST
-                + "); or download the four files of Fashion-MNIST and pass --data DIR or set " + ENV + "=DIR.";
+                + ". To get them on Debian: sudo apt-get install dataset-fashion-mnist (installs into "
+                + DEBIAN_FASHION_MNIST + "); or download the four files of Fashion-MNIST and pass --data DIR or set "
+                + ENV + "=DIR.";
     }
 
     static boolean hasFiles(Path dir) {

@@ -92,7 +92,7 @@ class DataParallelTest {
                 + " model on rank 1 (6 parameter values)", e.getMessage());
     }
 
-    /** The criterion on threads: N ranks x batch b follow the single-process batch N*b trajectory. */
+    /** The data-parallel promise on threads: N ranks x batch b follow the single-process batch N*b trajectory. */
     @Test
     void tenStepsOnRanksEqualTenStepsInOneProcess() {
         float[] single64 = TinyTraining.train(LocalCommunicator.INSTANCE, 200, 64, 10, true);

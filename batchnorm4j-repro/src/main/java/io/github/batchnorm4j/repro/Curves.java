@@ -40,13 +40,13 @@ final class Curves {
                 worst = Double.NaN;
             }
         }
-        return new Criterion(id, true, ok, metric, worst, threshold, values.clone());
+        return new Criterion(id, true, ok, metric, worst, threshold, values.clone(), atMost);
     }
 
     /** A criterion on one number (a mean over seeds, a ratio of means). */
     static Criterion single(String id, String metric, double value, double threshold, boolean atMost) {
         boolean ok = !Double.isNaN(value) && (atMost ? value <= threshold : value >= threshold);
-        return new Criterion(id, true, ok, metric, value, threshold, new double[0]);
+        return new Criterion(id, true, ok, metric, value, threshold, new double[0], atMost);
     }
 
     /** Per-seed differences a - b. */

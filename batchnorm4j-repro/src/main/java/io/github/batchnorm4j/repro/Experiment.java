@@ -7,7 +7,7 @@ public interface Experiment {
     /** "E1" ... "E8". */
     String id();
 
-    /** The claim number (1-8) of the issue. */
+    /** The claim number (1-8) in docs/protocol.md. */
     int claim();
 
     String name();

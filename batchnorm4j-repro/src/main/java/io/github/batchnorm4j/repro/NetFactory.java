@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Builds the protocol's networks (EXPERIMENTS.md 2.0). Init: weights ~ N(0, (c·s)²/fan_in) with s = 1 for
+ * Builds the protocol's networks (docs/protocol.md, common setup). Init: weights ~ N(0, (c·s)²/fan_in) with s = 1 for
  * sigmoid nets and √2 for ReLU nets (the output layer at c = 1), biases 0; a layer followed by a normalization
  * has no bias; γ = 1, β = 0. GN on an MLP uses contiguous groups of 10 features; on a conv, 8 groups. LN on a conv
  * is GroupNorm with one group (statistics over all of a sample's features, per-channel γ/β).
@@ -141,7 +141,7 @@ public final class NetFactory {
             case BRN -> {
                 // The rmax/dmax schedule scaled to the run length T: 1/0 until T·5/160, then linear to the limits
                 // at T·40/160 (rmax) and T·25/160 (dmax); running mean and running sigma (the paper's average of
-                // sigma_B, EXPERIMENTS.md Part 3) with α = 0.01.
+                // sigma_B, as the protocol requires) with α = 0.01.
                 long t = spec.steps();
                 yield new BatchRenorm(features, NormOptions.BATCH_NORM.withMomentum(0.01),
                         new RenormSchedule(1, spec.rmaxLimit(), t * 5 / 160, t * 40 / 160),

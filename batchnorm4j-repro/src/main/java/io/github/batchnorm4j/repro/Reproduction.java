@@ -68,7 +68,7 @@ public final class Reproduction {
             // Evaluation (E8 folds and times models) runs single-threaded too, like the protocol's timings.
             List<ClaimResult> out = new ArrayList<>();
             for (Experiment e : chosen) {
-                out.add(e.evaluate(s, results, data));
+                out.add(GateTable.shipped().apply(s, e.evaluate(s, results, data)));
             }
             return new Outcome(s, out, results, (System.nanoTime() - t0) / 1e9, workers);
         } finally {

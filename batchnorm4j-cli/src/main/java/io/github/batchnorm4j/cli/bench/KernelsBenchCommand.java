@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code bn4j bench kernels}: times the BatchNorm kernels on the issue's shapes (training forward, eval forward,
+ * {@code bn4j bench kernels}: times the BatchNorm kernels on the shapes of BENCHMARKS.md (training forward, eval forward,
  * backward) and a STREAM-like triad as the bandwidth roof, all in one harness; prints a table or
  * ({@code --json}) one JSON array.
  */

@@ -20,7 +20,7 @@ class KernelBenchTest {
     }
 
     @Test
-    void casesCoverTheIssueShapes() {
+    void casesCoverTheBenchmarkShapes() {
         List<String> names = KernelBench.cases().stream().map(c -> c.shape() + "/" + c.layout()).toList();
         assertEquals(List.of("64x64x56x56/NCHW", "64x64x56x56/NHWC", "128x64x28x28/NCHW", "32x256x14x14/NCHW",
                 "4096x1024/NC", "60x100/NC"), names);

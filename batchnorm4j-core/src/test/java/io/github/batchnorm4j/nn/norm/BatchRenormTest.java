@@ -171,7 +171,7 @@ class BatchRenormTest {
     }
 
     /**
-     * EXPERIMENTS.md Part 3: with {@link BatchRenorm.RunningSigma#SIGMA} the running sigma is the average of
+     * The reproduction protocol (docs/protocol.md): with {@link BatchRenorm.RunningSigma#SIGMA} the running sigma is the average of
      * sigma_B (not of the variances), r and d compare with it, and eval mode divides by it. Checked over several
      * steps against a float64 reference, with EMA momentum and with the cumulative average.
      */

@@ -4,6 +4,7 @@ import io.github.batchnorm4j.io.AtomicFiles;
 import io.github.batchnorm4j.io.Json;
 import io.github.batchnorm4j.repro.ClaimResult;
 import io.github.batchnorm4j.repro.Criterion;
+import io.github.batchnorm4j.repro.GateTable;
 import io.github.batchnorm4j.repro.Plot;
 import io.github.batchnorm4j.repro.Reproduction;
 import io.github.batchnorm4j.repro.RunResult;
@@ -15,7 +16,7 @@ import java.util.Locale;
 
 /**
  * Writes a reproduction's outputs into a folder: {@code index.html} (self-contained, inline SVG, no network),
- * {@code results.json} (the verdicts, in the format the issue fixes) and {@code runs.jsonl} (every evaluation of
+ * {@code results.json} (the verdicts) and {@code runs.jsonl} (every evaluation of
  * every run). Each file is written atomically.
  */
 public final class ReportWriter {
@@ -104,20 +105,32 @@ public final class ReportWriter {
                         + "font-weight:bold}.na{color:#777;font-weight:bold}.quick{background:#fff3c4;padding:.5em}"
                         + "svg.plot{display:block;margin:1em 0;background:#fff}svg .title{font-size:14px;"
                         + "font-weight:bold}svg .tick{font-size:11px;fill:#555}svg .axis{font-size:12px}"
-                        + "svg .legend{font-size:12px}section{border-top:1px solid #ddd;margin-top:2em}")
+                        + "svg .legend{font-size:12px}section{border-top:1px solid #ddd;margin-top:2em}"
+                        + "svg .pt{opacity:0;cursor:crosshair}svg .pt:hover{opacity:1}figure{margin:0}"
+                        + "figcaption.hover{font-size:.85em;color:#444;min-height:1.2em}.summary{background:#f3f6fa;"
+                        + "border:1px solid #cfd8e3;padding:.6em 1em;border-radius:4px}td.ours{font-weight:bold}"
+                        + "table.papers td{text-align:left}.moved{color:#555;font-size:.85em}")
                 .append("</style></head><body>\n");
         b.append("<h1>Reproducing the claims about Batch Normalization</h1>\n<p>batchnorm4j ").append(Svg.esc(version))
                 .append(" &middot; data: ").append(Svg.esc(data)).append(" &middot; seeds ")
                 .append(Svg.esc(java.util.Arrays.toString(o.settings().seeds()))).append(" &middot; ")
                 .append(o.workers()).append(" runs in parallel, one thread each &middot; ")
                 .append(String.format(Locale.ROOT, "%.1f minutes", o.seconds() / 60)).append("</p>\n");
+        GateTable gates = GateTable.shipped();
+        b.append(Summary.html(o, gates));
         if (o.settings().quick()) {
-            b.append("<p class=\"quick\">Quick run: one seed and runs a tenth as long as the protocol. The criteria "
-                    + "were fixed for the full protocol, so the verdicts below are marked <em>quick</em> and are "
-                    + "indicative only. Run <code>./bn4j reproduce</code> for the real verdicts.</p>\n");
+            b.append("<p class=\"quick\">Quick run: one seed, every run a tenth as long as in the full protocol. "
+                    + "Quick mode has gates of its own, calibrated on the quick runs of the PyTorch twin, so a PASS "
+                    + "(quick) means the effect shows already in these short runs. The full verdicts come from "
+                    + "<code>./bn4j reproduce</code> (three seeds, full length).</p>\n");
         }
-        b.append("<p>Protocol: <code>shared/design/EXPERIMENTS.md</code> (settings and criteria fixed in advance). "
-                + "A claim passes when all its gating criteria pass; report-only criteria are shown in grey.</p>\n");
+        b.append("<p>Protocol: <code>docs/protocol.md</code> in the batchnorm4j repository (revision 1): every "
+                + "setting and criterion is fixed there in advance, and the gates are calibrated on a PyTorch twin of "
+                + "the whole protocol (10 seeds) that never saw our results. A claim passes when all its gating "
+                + "criteria pass; report-only criteria are shown in grey. Beside each gated value the report shows "
+                + "the twin's mean &plusmn; standard deviation over its seeds and whether ours agrees with it "
+                + "(our mean within the twin's mean &plusmn; 3&middot;sd/&radic;n; report only). Hover over a plot "
+                + "point to read its values.</p>\n");
         b.append("<table><tr><th>claim</th><th>experiment</th><th>verdict</th><th>run time (s)</th></tr>\n");
         for (ClaimResult c : o.claims()) {
             b.append("<tr><td><a href=\"#claim-").append(c.id()).append("\">").append(c.id()).append(". ")
@@ -132,23 +145,13 @@ public final class ReportWriter {
                     .append(verdict(c.passed(), o.settings().quick())).append("</h2>\n");
             b.append("<p><b>Claim.</b> ").append(Svg.esc(c.claim())).append("</p>\n<p><b>Setup.</b> ")
                     .append(Svg.esc(c.setup())).append("</p>\n");
+            b.append(papers(c.id()));
             for (Plot p : c.plots()) {
-                b.append(Svg.render(p)).append('\n');
+                b.append("<figure>").append(Svg.render(p)).append("<figcaption class=\"hover\" data-for=\"")
+                        .append(p.id()).append("\">&nbsp;</figcaption></figure>\n");
             }
             b.append("<p><b>Measured.</b> ").append(Svg.esc(c.findings())).append("</p>\n");
-            b.append("<table><tr><th>criterion</th><th>metric</th><th>value</th><th>threshold</th><th>per seed</th>"
-                    + "<th>verdict</th></tr>\n");
-            for (Criterion cr : c.criteria()) {
-                b.append("<tr").append(cr.gate() ? "" : " style=\"color:#777\"").append("><td>").append(cr.id())
-                        .append(cr.gate() ? "" : " (report)").append("</td><td>").append(Svg.esc(cr.metric()))
-                        .append("</td><td>").append(fmt(cr.value())).append("</td><td>").append(fmt(cr.threshold()))
-                        .append("</td><td>");
-                for (int s = 0; s < cr.perSeed().length; s++) {
-                    b.append(s > 0 ? ", " : "").append(fmt(cr.perSeed()[s]));
-                }
-                b.append("</td><td>").append(verdict(cr.passed(), o.settings().quick())).append("</td></tr>\n");
-            }
-            b.append("</table>\n");
+            b.append(CriteriaTable.html(o.settings(), c, gates));
             if (!c.table().isEmpty()) {
                 b.append("<table>");
                 for (int i = 0; i < c.table().size(); i++) {
@@ -170,18 +173,36 @@ public final class ReportWriter {
                 + "var r=e.getBBox();if(r.width>0||r.height>0){ok=true;}});if(ok){drawn++;}else{"
                 + "console.error('plot '+s.id+' has no drawn content');}});"
                 + "document.body.setAttribute('data-plots',svgs.length);"
-                + "document.body.setAttribute('data-plots-drawn',drawn);})();</script>\n");
+                + "document.body.setAttribute('data-plots-drawn',drawn);"
+                + "document.querySelectorAll('svg.plot .pt').forEach(function(c){c.addEventListener('mouseenter',"
+                + "function(){var cap=document.querySelector('figcaption[data-for=\"'+c.ownerSVGElement.id+'\"]');"
+                + "var t=c.querySelector('title');if(cap&&t){cap.textContent=t.textContent;}});});})();</script>\n");
         return b.append("</body></html>\n").toString();
     }
 
-    private static String fmt(double v) {
+    /** The sources' own figures for a claim, as a small table. */
+    private static String papers(int claim) {
+        List<PaperFigures.Figure> figs = PaperFigures.BY_CLAIM.getOrDefault(claim, List.of());
+        if (figs.isEmpty()) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder("<table class=\"papers\"><tr><th>the papers report</th><th>setting</th>"
+                + "<th>figure</th></tr>\n");
+        for (PaperFigures.Figure f : figs) {
+            b.append("<tr><td>").append(Svg.esc(f.source())).append("</td><td>").append(Svg.esc(f.setting()))
+                    .append("</td><td>").append(Svg.esc(f.figure())).append("</td></tr>\n");
+        }
+        return b.append("</table>\n").toString();
+    }
+
+    static String fmt(double v) {
         if (Double.isInfinite(v)) {
             return "never";
         }
         return Double.isNaN(v) ? "NaN" : String.format(Locale.ROOT, "%.4g", v);
     }
 
-    private static String verdict(Boolean passed, boolean quick) {
+    static String verdict(Boolean passed, boolean quick) {
         String q = quick ? " (quick)" : "";
         if (passed == null) {
             return "<span class=\"na\">not yet available</span>";

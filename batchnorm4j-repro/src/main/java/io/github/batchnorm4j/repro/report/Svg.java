@@ -6,13 +6,29 @@ import java.util.Locale;
 /**
  * Renders a {@link Plot} as a self-contained inline SVG line chart: axes with ticks, one coloured polyline per
  * series, an optional shaded min–max band, a legend. Log-x plots use decade ticks. NaN points break lines.
+ * Series differ in line style as well as colour, so the plots read in print: a series without normalization
+ * ("no BN", "none") is dashed, the others solid, dash-dotted or dotted in turn. Every point carries its values
+ * as a tooltip ({@code <title>}), which the report's inline script also shows beside the plot on hover.
  */
 public final class Svg {
     static final int W = 760, H = 360, L = 64, R = 220, T = 36, B = 48;
     static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
             "#7f7f7f", "#bcbd22", "#17becf"};
 
+    /** Dash patterns of the series that have a normalization; the plain nets get {@link #PLAIN}. */
+    static final String[] DASHES = {"", "9 3 2 3", "2 3", "12 4"};
+    static final String PLAIN = "6 4";
+
     private Svg() {}
+
+    /** The stroke-dasharray of series {@code k} named {@code name} (empty = solid). */
+    static String dash(String name, int k) {
+        String n = name.toLowerCase(Locale.ROOT);
+        if (n.contains("no bn") || n.startsWith("none") || n.contains("no norm") || n.contains("without")) {
+            return PLAIN;
+        }
+        return DASHES[k % DASHES.length];
+    }
 
     public static String render(Plot p) {
         double xmin = Double.POSITIVE_INFINITY, xmax = Double.NEGATIVE_INFINITY;
@@ -65,19 +81,31 @@ public final class Svg {
                             + "stroke=\"none\" points=\"").append(poly.toString().trim()).append("\"/>");
                 }
             }
+            String dash = dash(s.name(), k);
             StringBuilder line = new StringBuilder();
             for (int i = 0; i < s.x().length; i++) {
                 if (!Double.isFinite(s.y()[i])) {
-                    flush(b, line, color);
+                    flush(b, line, color, dash);
                     continue;
                 }
                 point(line, f, s.x()[i], s.y()[i]);
             }
-            flush(b, line, color);
+            flush(b, line, color, dash);
+            for (int i = 0; i < s.x().length; i++) {
+                double px = f.px(s.x()[i]), py = f.py(s.y()[i]);
+                if (Double.isFinite(px) && Double.isFinite(py)) {
+                    String band = s.lo() != null && s.hi() != null
+                            ? String.format(Locale.ROOT, " (seeds %s to %s)", value(s.lo()[i]), value(s.hi()[i])) : "";
+                    b.append(String.format(Locale.ROOT, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" "
+                            + "fill=\"%s\"><title>%s: %s %s, %s %s%s</title></circle>", px, py, color, esc(s.name()),
+                            esc(p.xLabel()), value(s.x()[i]), esc(p.yLabel()), value(s.y()[i]), band));
+                }
+            }
             int ly = T + 14 + 18 * k;
             b.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
-                    + "stroke-width=\"2.5\"/><text x=\"%d\" y=\"%d\" class=\"legend\">%s</text>", W - R + 10, ly - 4,
-                    W - R + 30, ly - 4, color, W - R + 36, ly, esc(s.name())));
+                    + "stroke-width=\"2.5\"%s/><text x=\"%d\" y=\"%d\" class=\"legend\">%s</text>", W - R + 10,
+                    ly - 4, W - R + 40, ly - 4, color, dash.isEmpty() ? "" : " stroke-dasharray=\"" + dash + "\"",
+                    W - R + 46, ly, esc(s.name())));
         }
         return b.append("</svg>").toString();
     }
@@ -100,7 +128,15 @@ public final class Svg {
         }
     }
 
-    private static void flush(StringBuilder b, StringBuilder line, String color) {
+    /** A value as the tooltips show it: integers plainly, others to 4 significant digits. */
+    static String value(double v) {
+        if (v == Math.rint(v) && Math.abs(v) < 1e9) {
+            return Long.toString((long) v);
+        }
+        return String.format(Locale.ROOT, "%.4g", v);
+    }
+
+    private static void flush(StringBuilder b, StringBuilder line, String color, String dash) {
         if (line.length() > 0) {
             String pts = line.toString().trim();
             if (pts.indexOf(' ') < 0) { // a single point: draw a dot so it is visible
@@ -109,7 +145,9 @@ public final class Svg {
                         .append("\" r=\"3\" fill=\"").append(color).append("\"/>");
             } else {
                 b.append("<polyline class=\"series\" fill=\"none\" stroke=\"").append(color)
-                        .append("\" stroke-width=\"2\" points=\"").append(pts).append("\"/>");
+                        .append("\" stroke-width=\"2\"")
+                        .append(dash.isEmpty() ? "" : " stroke-dasharray=\"" + dash + "\"")
+                        .append(" points=\"").append(pts).append("\"/>");
             }
             line.setLength(0);
         }
