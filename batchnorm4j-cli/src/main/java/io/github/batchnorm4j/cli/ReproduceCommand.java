@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
         description = {"Reproduces the classic claims about Batch Normalization on Fashion-MNIST (experiments E1-E8 "
                 + "of docs/protocol.md) and writes an HTML report with plots, results.json and the raw curves."})
 public final class ReproduceCommand implements Callable<Integer> {
-    @Option(names = "--quick", description = "One seed, a tenth of the steps (about 3 minutes); verdicts marked quick.")
+    @Option(names = "--quick", description = "One seed, a tenth of the steps (1-2 minutes on 2 cores); gates of its own, verdicts marked quick.")
     boolean quick;
 
     @Option(names = "--claims", split = ",", paramLabel = "N",

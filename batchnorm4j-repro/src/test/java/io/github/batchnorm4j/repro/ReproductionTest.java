@@ -76,6 +76,16 @@ class ReproductionTest {
             }
         }
         assertTrue(outcome.claims().stream().mapToInt(c -> c.plots().size()).sum() >= 12);
+        assertTrue(html.contains("<h2 style=\"margin-top:.2em\">In short</h2>"), "the one-screen summary");
+        assertTrue(html.contains("claims reproduced"), "the summary says how many claims reproduced");
+        assertTrue(html.contains("the papers report"), "the sources' own figures");
+        assertTrue(html.contains("PyTorch twin, mean &plusmn; sd"), "ours beside the twin");
+        assertTrue(html.contains("stroke-dasharray=\"6 4\""), "plain nets dashed, readable in print");
+        assertTrue(html.contains("<circle class=\"pt\"") && html.contains("<title>"), "hover values");
+        assertTrue(html.contains("docs/protocol.md"), "the protocol the report follows");
+        for (String outside : List.of("shared/", "EXPERIMENTS.md", "this session", "the issue")) {
+            assertTrue(!html.contains(outside), "the report refers to nothing outside the project: " + outside);
+        }
         List<String> lines = Files.readAllLines(dir.resolve("runs.jsonl"));
         assertTrue(lines.size() > 100);
         for (String l : lines.subList(0, 5)) {

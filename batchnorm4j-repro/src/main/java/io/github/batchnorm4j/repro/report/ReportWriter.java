@@ -109,7 +109,7 @@ public final class ReportWriter {
                         + "svg .pt{opacity:0;cursor:crosshair}svg .pt:hover{opacity:1}figure{margin:0}"
                         + "figcaption.hover{font-size:.85em;color:#444;min-height:1.2em}.summary{background:#f3f6fa;"
                         + "border:1px solid #cfd8e3;padding:.6em 1em;border-radius:4px}td.ours{font-weight:bold}"
-                        + "table.papers td{text-align:left}.moved{color:#555;font-size:.85em}")
+                        + "table.papers td,table.papers th{text-align:left}.moved{color:#555;font-size:.85em}")
                 .append("</style></head><body>\n");
         b.append("<h1>Reproducing the claims about Batch Normalization</h1>\n<p>batchnorm4j ").append(Svg.esc(version))
                 .append(" &middot; data: ").append(Svg.esc(data)).append(" &middot; seeds ")

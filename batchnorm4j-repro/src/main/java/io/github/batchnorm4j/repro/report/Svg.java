@@ -7,7 +7,7 @@ import java.util.Locale;
  * Renders a {@link Plot} as a self-contained inline SVG line chart: axes with ticks, one coloured polyline per
  * series, an optional shaded min–max band, a legend. Log-x plots use decade ticks. NaN points break lines.
  * Series differ in line style as well as colour, so the plots read in print: a series without normalization
- * ("no BN", "none") is dashed, the others solid, dash-dotted or dotted in turn. Every point carries its values
+ * ("no BN", "none") is dashed (then dash-dotted, dotted), a normalized one solid (then dash-dotted, dotted). Every point carries its values
  * as a tooltip ({@code <title>}), which the report's inline script also shows beside the plot on hover.
  */
 public final class Svg {
@@ -17,17 +17,19 @@ public final class Svg {
 
     /** Dash patterns of the series that have a normalization; the plain nets get {@link #PLAIN}. */
     static final String[] DASHES = {"", "9 3 2 3", "2 3", "12 4"};
-    static final String PLAIN = "6 4";
+    static final String[] PLAIN = {"6 4", "6 3 1 3", "3 3"};
 
     private Svg() {}
 
-    /** The stroke-dasharray of series {@code k} named {@code name} (empty = solid). */
-    static String dash(String name, int k) {
+    /** Whether a series is a net without normalization, by its label. */
+    static boolean plain(String name) {
         String n = name.toLowerCase(Locale.ROOT);
-        if (n.contains("no bn") || n.startsWith("none") || n.contains("no norm") || n.contains("without")) {
-            return PLAIN;
-        }
-        return DASHES[k % DASHES.length];
+        return n.contains("no bn") || n.startsWith("none") || n.contains("no norm") || n.contains("without");
+    }
+
+    /** The stroke-dasharray of the {@code k}-th normalized (or plain) series; empty = solid. */
+    static String dash(String name, int k) {
+        return plain(name) ? PLAIN[k % PLAIN.length] : DASHES[k % DASHES.length];
     }
 
     public static String render(Plot p) {
@@ -65,6 +67,7 @@ public final class Svg {
         b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"20\" class=\"title\">%s</text>", L, esc(p.title())));
         Frame f = new Frame(xmin, xmax, ymin, ymax, p.logX());
         axes(b, f, p);
+        int normalized = 0, plainCount = 0;
         for (int k = 0; k < p.series().size(); k++) {
             Plot.Series s = p.series().get(k);
             String color = COLORS[k % COLORS.length];
@@ -81,7 +84,7 @@ public final class Svg {
                             + "stroke=\"none\" points=\"").append(poly.toString().trim()).append("\"/>");
                 }
             }
-            String dash = dash(s.name(), k);
+            String dash = dash(s.name(), plain(s.name()) ? plainCount++ : normalized++);
             StringBuilder line = new StringBuilder();
             for (int i = 0; i < s.x().length; i++) {
                 if (!Double.isFinite(s.y()[i])) {
