@@ -103,7 +103,7 @@ public final class Runner {
         }
         double[] preciseAcc = diverged ? new double[0] : precise.stream().mapToDouble(Double::doubleValue).toArray();
         double trainAcc = Double.NaN;
-        if (spec.experiment().equals("E7") && !diverged) {
+        if (spec.experiment().startsWith("E7") && !diverged) {
             trainAcc = new Evaluator(train).run(model)[0];
         }
         return new RunResult(spec, evalAt.clone(), acc, loss, diverged, divergedAt, (System.nanoTime() - t0) / 1e9,

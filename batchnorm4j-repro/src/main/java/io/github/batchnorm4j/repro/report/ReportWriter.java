@@ -68,7 +68,16 @@ public final class ReportWriter {
                 for (int s = 0; s < cr.perSeed().length; s++) {
                     b.append(s > 0 ? ", " : "").append(num(cr.perSeed()[s]));
                 }
-                b.append("]}");
+                b.append("], \"direction\": ").append(Json.quote(cr.atMost() ? "<=" : ">="));
+                GateTable.Gate g = cr.gate() ? GateTable.shipped().get(o.settings(), cr.id()) : null;
+                if (g != null) {
+                    Boolean agrees = io.github.batchnorm4j.repro.Agreement.agrees(cr, g, o.settings());
+                    b.append(", \"protocol_threshold\": ").append(num(g.protocol())).append(", \"calibration\": ")
+                            .append(Json.quote(g.status())).append(", \"twin_mean\": ").append(num(g.twinMean()))
+                            .append(", \"twin_sd\": ").append(num(g.twinSd())).append(", \"agrees_with_twin\": ")
+                            .append(bool(agrees));
+                }
+                b.append("}");
             }
             b.append("]}");
         }
