@@ -56,6 +56,11 @@ public final class Calibration {
             if (!Files.exists(results)) {
                 results = twinDir.resolve("results").resolve(mode).resolve("runs.jsonl.gz");
             }
+            if (!Files.exists(results)) {
+                System.err.println("Calibration: no " + mode + " results of the twin yet; " + mode
+                        + " mode keeps the protocol's thresholds");
+                continue;
+            }
             gates.addAll(calibrate(TwinRuns.read(plan, results), mode.equals("quick")));
         }
         return new GateTable(gates);

@@ -111,6 +111,12 @@ public final class GateTable {
     }
 
     /** "full" or "quick" for the protocol's two scales; null for any other scale (tests), which no gate covers. */
+    /** Whether this table holds calibrated gates for the mode of {@code s} (else the protocol's thresholds apply). */
+    public boolean calibrated(Settings s) {
+        String m = mode(s);
+        return m != null && gates.values().stream().anyMatch(g -> g.mode().equals(m));
+    }
+
     static String mode(Settings s) {
         if (s.scale() == 1.0 && !s.quick()) {
             return "full";
@@ -124,7 +130,7 @@ public final class GateTable {
      * protocol threshold differs from the code's means the table is stale, also an error.
      */
     public ClaimResult apply(Settings s, ClaimResult c) {
-        if (mode(s) == null || gates.isEmpty()) {
+        if (!calibrated(s)) {
             return c;
         }
         List<Criterion> out = new ArrayList<>();

@@ -133,6 +133,10 @@ public final class ReportWriter {
                     + "(quick) means the effect shows already in these short runs. The full verdicts come from "
                     + "<code>./bn4j reproduce</code> (three seeds, full length).</p>\n");
         }
+        if (!gates.calibrated(o.settings())) {
+            b.append("<p class=\"quick\">The gates of this mode are not calibrated on the PyTorch twin (its results "
+                    + "for this mode are not in this build): the protocol's original thresholds apply.</p>\n");
+        }
         b.append("<p>Protocol: <code>docs/protocol.md</code> in the batchnorm4j repository (revision 1): every "
                 + "setting and criterion is fixed there in advance, and the gates are calibrated on a PyTorch twin of "
                 + "the whole protocol (10 seeds) that never saw our results. A claim passes when all its gating "
