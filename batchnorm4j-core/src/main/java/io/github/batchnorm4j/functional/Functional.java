@@ -77,6 +77,88 @@ public final class Functional {
         return result(ws, y, saved);
     }
 
+    /** The stateless batch normalization's result: output, the updated running statistics, the saved statistics. */
+    public record BatchNormStep(Tensor output, RunningStats stats, NormSaved saved) {}
+
+    /**
+     * Stateless training-mode batch normalization: normalises {@code x} with its batch statistics (eps 1e-5) and
+     * returns the output with {@code in}'s running statistics after this batch's update, as a new
+     * {@link RunningStats}. Nothing passed in is modified.
+     */
+    public static BatchNormStep batchNorm(Tensor x, Tensor weight, Tensor bias, RunningStats in) {
+        return batchNorm(x, weight, bias, in, true, 1e-5);
+    }
+
+    /**
+     * Stateless batch normalization: in training with the batch statistics, returning {@code in} updated (a new
+     * object; {@code in} itself is unchanged); in eval with {@code in}'s statistics, returning an unchanged copy.
+     */
+    public static BatchNormStep batchNorm(Tensor x, Tensor weight, Tensor bias, RunningStats in, boolean training,
+                                          double eps) {
+        java.util.Objects.requireNonNull(in, "running statistics");
+        RunningStats out = in.copy();
+        NormResult r = batchNorm(x, weight, bias, out, training, eps, null, null, null);
+        return new BatchNormStep(r.output(), out, r.saved());
+    }
+
+    /**
+     * Batch normalization through the statistics pipeline (what the BatchNorm family's modules call).
+     *
+     * @param rs         the running statistics: read in eval, updated in place in training; null for none (then
+     *                   {@code batchStats} must be true)
+     * @param batchStats normalise with the batch statistics (training, or eval without running statistics)
+     * @param combine    merges the statistics over a group (null: this process's batch only)
+     * @param transform  the statistics to normalise with, from the batch's and the running ones (null: the batch's)
+     */
+    public static NormResult batchNorm(Tensor x, Tensor weight, Tensor bias, RunningStats rs, boolean batchStats,
+                                       double eps, StatsCombine combine, StatsTransform transform,
+                                       NormWorkspace ws) {
+        checkRank(x, 2, 5, "[N, C, ...]");
+        checkEps(eps);
+        int n = x.dim(0), c = x.dim(1), s = x.spatialSize();
+        if (rs != null) {
+            checkChannels("running_mean", rs.mean(), c);
+        }
+        checkChannels("weight", weight, c);
+        checkChannels("bias", bias, c);
+        if (!batchStats && rs == null) {
+            throw new IllegalArgumentException(
+                    "Expected running_mean and running_var in evaluation mode (training=false), got null");
+        }
+        if (transform != null && rs == null) {
+            throw new IllegalArgumentException("Expected running statistics for a statistics transform, got null");
+        }
+        NormWorkspace w = ws == null ? new NormWorkspace() : ws;
+        NormGeometry g = batchNormGeometry(x, n, w);
+        Tensor y = ws == null ? x.zerosLike() : ws.output(x); // every element is written
+        NormSaved saved;
+        if (!batchStats) {
+            saved = NormCore.evalForward(x.data(), y.data(), g, rs.mean().data(), rs.var().data(), eps, data(weight),
+                    data(bias), null, false, w, x.format());
+        } else if (combine == null && (long) n * s == 1) {
+            throw new IllegalArgumentException("Expected more than 1 value per channel when training, got input size "
+                    + x.shapeString());
+        } else if (combine == null && transform == null) {
+            // An empty batch has no statistics: as PyTorch, it leaves the running buffers as they are.
+            boolean empty = x.numel() == 0;
+            saved = NormCore.trainFused(x.data(), 0, y.data(), 0, g, empty ? null : rs, eps, data(weight), data(bias),
+                    null, false, w, x.format());
+            if (empty && rs != null) {
+                rs.countEmpty();
+            }
+        } else {
+            double count = NormCore.statistics(x.data(), 0, g, combine, w);
+            if (count <= 1 && (combine != null || count == 0)) {
+                throw new IllegalArgumentException("Expected more than 1 value per channel"
+                        + (combine != null ? " across all ranks" : "") + " when training, got " + (long) count
+                        + (combine != null ? " (this rank's input size " : " (input size ") + x.shapeString() + ")");
+            }
+            saved = NormCore.finish(x.data(), 0, y.data(), 0, g, count, rs, transform, eps, data(weight), data(bias),
+                    combine, w, x.format());
+        }
+        return result(ws, y, saved);
+    }
+
     /**
      * BatchNorm's per-channel geometry over the first {@code samples} samples of {@code x}, as it lays them out
      * for x's memory format: NCHW {@code [samples][C][S]}; channels-last and {@code (N, C)}
@@ -157,6 +239,39 @@ public final class Functional {
     }
 
     /**
+     * Instance normalization with the running statistics {@code rs} (may be null): updated in place with the
+     * average of the per-instance statistics when {@code useInputStats}, else used to normalise.
+     */
+    public static NormResult instanceNorm(Tensor x, Tensor weight, Tensor bias, RunningStats rs,
+                                          boolean useInputStats, double eps, NormWorkspace ws) {
+        checkRank(x, 3, 5, "[N, C, L], [N, C, H, W] or [N, C, D, H, W]");
+        checkEps(eps);
+        int n = x.dim(0), c = x.dim(1), s = x.spatialSize();
+        if (rs != null) {
+            checkChannels("running_mean", rs.mean(), c);
+        }
+        checkChannels("weight", weight, c);
+        checkChannels("bias", bias, c);
+        if (!useInputStats && rs == null) {
+            throw new IllegalArgumentException(
+                    "Expected running_mean and running_var when not using input statistics, got null");
+        }
+        if (useInputStats && s == 1) {
+            throw new IllegalArgumentException(
+                    "Expected more than 1 spatial element when training, got input size " + x.shapeString());
+        }
+        NormGeometry g = geometry(ws, 1, n * c, s, Math.max(c, 1), 1, s);
+        boolean empty = useInputStats && x.numel() == 0; // no instances: the running buffers stay as they are
+        boolean fixed = !useInputStats; // normalise with rs
+        NormResult r = contiguousForward(x, g, useInputStats, fixed || empty ? null : rs, fixed ? rs.mean() : null,
+                fixed ? rs.var() : null, 0, eps, weight, bias, ws);
+        if (empty && rs != null) {
+            rs.countEmpty();
+        }
+        return r;
+    }
+
+    /**
      * Layer normalization over the trailing dimensions {@code normalizedShape} of {@code x}; {@code weight} and
      * {@code bias} (or null) have shape {@code normalizedShape}.
      */
@@ -233,14 +348,27 @@ public final class Functional {
     private static NormResult contiguousForward(Tensor x, NormGeometry g, boolean batchStats, Tensor runningMean,
                                                 Tensor runningVar, double factor, double eps, Tensor weight,
                                                 Tensor bias, NormWorkspace ws) {
+        return contiguousForward(x, g, batchStats, null, runningMean, runningVar, factor, eps, weight, bias, ws);
+    }
+
+    /** The same; training with {@code rs} non-null updates it (else the running tensors with {@code factor}). */
+    private static NormResult contiguousForward(Tensor x, NormGeometry g, boolean batchStats, RunningStats rs,
+                                                Tensor runningMean, Tensor runningVar, double factor, double eps,
+                                                Tensor weight, Tensor bias, NormWorkspace ws) {
         MemoryFormat contiguous = MemoryFormat.CONTIGUOUS;
         Tensor xc = inFormat(ws, NormWorkspace.INPUT, x, contiguous);
         boolean stored = x.format() == contiguous;
         // every element of y is written
         Tensor y = ws == null ? xc.zerosLike() : stored ? ws.output(xc) : ws.scratch(NormWorkspace.RESULT, xc,
                 contiguous);
-        NormSaved saved = NormCore.forward(xc.data(), y.data(), g, batchStats, data(runningMean), data(runningVar),
-                factor, eps, data(weight), data(bias), null, false, ws, contiguous);
+        NormSaved saved;
+        if (batchStats && rs != null) {
+            saved = NormCore.trainFused(xc.data(), 0, y.data(), 0, g, rs, eps, data(weight), data(bias), null, false,
+                    ws == null ? new NormWorkspace() : ws, contiguous);
+        } else {
+            saved = NormCore.forward(xc.data(), y.data(), g, batchStats, data(runningMean), data(runningVar), factor,
+                    eps, data(weight), data(bias), null, false, ws, contiguous);
+        }
         Tensor out = stored ? y : ws == null ? y.to(x.format()) : y.copyTo(ws.output(x));
         return result(ws, out, saved);
     }

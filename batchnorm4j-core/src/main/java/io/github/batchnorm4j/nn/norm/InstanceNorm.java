@@ -1,6 +1,7 @@
 package io.github.batchnorm4j.nn.norm;
 
 import io.github.batchnorm4j.functional.Functional;
+import io.github.batchnorm4j.functional.RunningStats;
 import io.github.batchnorm4j.nn.LongState;
 import io.github.batchnorm4j.tensor.Tensor;
 
@@ -18,6 +19,7 @@ public class InstanceNorm extends NormLayer {
     private final Tensor runningMean;
     private final Tensor runningVar;
     private final LongState numBatchesTracked;
+    private final RunningStats runningStats;
 
     public InstanceNorm(int numFeatures) {
         this(numFeatures, NormOptions.INSTANCE_NORM);
@@ -31,7 +33,10 @@ public class InstanceNorm extends NormLayer {
             runningMean = registerBuffer("running_mean", Tensor.zeros(numFeatures));
             runningVar = registerBuffer("running_var", Tensor.full(1f, numFeatures));
             numBatchesTracked = registerLongBuffer("num_batches_tracked");
+            runningStats = new RunningStats(runningMean, runningVar, numBatchesTracked, options.momentum(),
+                    RunningStats.VarianceRule.VARIANCE);
         } else {
+            runningStats = null;
             runningMean = null;
             runningVar = null;
             numBatchesTracked = null;
@@ -43,18 +48,8 @@ public class InstanceNorm extends NormLayer {
         Functional.checkRank(x, 3, 5, "[N, C, L], [N, C, H, W] or [N, C, D, H, W]");
         checkChannels(x, numFeatures);
         boolean inputStats = BatchNorm.useBatchStatistics(isTraining(), options.trackRunningStats());
-        boolean update = inputStats && options.trackRunningStats();
-        double factor = 0;
-        if (update) {
-            Double m = options.momentum();
-            factor = m == null ? 1.0 / (numBatchesTracked.get() + 1) : m;
-        }
-        Tensor y = remember(x, Functional.instanceNorm(x, runningMean, runningVar, weightValue(), biasValue(),
-                inputStats, factor, options.eps(), workspace()));
-        if (update) {
-            numBatchesTracked.increment();
-        }
-        return y;
+        return remember(x, Functional.instanceNorm(x, weightValue(), biasValue(), runningStats, inputStats,
+                options.eps(), workspace()));
     }
 
     public Tensor runningMean() {

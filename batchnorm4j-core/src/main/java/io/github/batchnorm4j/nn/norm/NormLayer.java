@@ -54,6 +54,11 @@ abstract class NormLayer extends Module {
         return bias == null ? null : bias.value();
     }
 
+    /** The saved statistics of the last forward (null before any). */
+    NormSaved lastSaved() {
+        return saved;
+    }
+
     /** Records the forward so that backward can use it; returns the output. */
     Tensor remember(Tensor input, NormResult r) {
         this.lastInput = input;
