@@ -87,8 +87,8 @@ public final class Trainer {
     /**
      * Makes this trainer one rank of a data-parallel group. The training loader's batch size must be the global
      * batch {@code perRankBatch * ranks}: each step this rank trains on its contiguous slice of that global batch
-     * ({@link DistributedSampler}), gradients become the count-weighted average over the ranks before the optimizer
-     * step, the logged loss and the evaluation results are reduced over the ranks, and only a trainer with an
+     * ({@link DistributedSampler}), its loss gradient is scaled to its share of the global batch's mean loss and the
+     * gradients are summed over the ranks before the optimizer step ({@link DataParallel#sumGradients}), the logged loss and the evaluation results are reduced over the ranks, and only a trainer with an
      * output folder (rank 0) writes files. The model's initial state must already be identical on every rank
      * ({@link DataParallel#broadcastInitialState()}).
      */
@@ -168,9 +168,15 @@ public final class Trainer {
                 if (!Double.isFinite(l)) {
                     throw diverged(l, epoch, b);
                 }
-                model.backward(loss.backward());
+                Tensor dLogits = loss.backward();
                 if (parallel != null) {
-                    parallel.allReduceGradients(batch.size(), sampler.globalCount(b));
+                    // This rank's share of the global mean loss, before the backward: synchronized BatchNorm
+                    // layers couple the ranks' backward passes, which is exact only on the global loss's scale.
+                    scale(dLogits, (double) batch.size() / sampler.globalCount(b));
+                }
+                model.backward(dLogits);
+                if (parallel != null) {
+                    parallel.sumGradients();
                 }
                 optimizer.step();
                 lastLoss = l;
@@ -229,6 +235,14 @@ public final class Trainer {
             checkpoint(); // e.g. a resumed run that had nothing left to do still leaves model.safetensors
         }
         return last;
+    }
+
+    private static void scale(Tensor t, double factor) {
+        float f = (float) factor;
+        float[] d = t.data();
+        for (int i = 0; i < d.length; i++) {
+            d[i] *= f;
+        }
     }
 
     private Map<String, Object> evalLine(Evaluation e, long epoch) {
