@@ -160,6 +160,146 @@ public final class Functional {
     }
 
     /**
+     * Masked batch normalization: the statistics (and the running update, count-weighted) are those of the valid
+     * positions of {@code mask} only (shape: x's without the channel dimension, {@code [N]}, {@code [N, L]},
+     * {@code [N, H, W]}, ...; 1 = valid, 0 = not); the output is computed at every position. In training every
+     * channel needs at least 2 valid values (over the group's batch with a combine). Eval normalises with the
+     * running statistics, so the mask changes nothing there. Null mask: the unmasked call.
+     */
+    public static NormResult batchNorm(Tensor x, Tensor mask, Tensor weight, Tensor bias, RunningStats rs,
+                                       boolean batchStats, double eps, StatsCombine combine, NormWorkspace ws) {
+        if (mask == null || !batchStats) {
+            if (mask != null) {
+                checkMask(x, mask);
+            }
+            return batchNorm(x, weight, bias, rs, batchStats, eps, combine, null, ws);
+        }
+        checkRank(x, 2, 5, "[N, C, ...]");
+        checkEps(eps);
+        int n = x.dim(0), c = x.dim(1), s = x.spatialSize();
+        if (rs != null) {
+            checkChannels("running_mean", rs.mean(), c);
+        }
+        checkChannels("weight", weight, c);
+        checkChannels("bias", bias, c);
+        NormGeometry g = geometry(ws, n, c, s, Math.max(c, 1), 1, s); // the contiguous layout
+        return maskedForward(x, mask, g, rs, combine, eps, weight, bias, ws,
+                k -> "channel " + k, "in every channel");
+    }
+
+    /** Masked layer normalization (see the masked {@link #batchNorm}): x is {@code [N, C, ...]}. */
+    public static NormResult layerNorm(Tensor x, Tensor mask, int[] normalizedShape, Tensor weight, Tensor bias,
+                                       double eps, NormWorkspace ws) {
+        if (mask == null) {
+            return layerNorm(x, normalizedShape, weight, bias, eps, ws);
+        }
+        checkRank(x, 2, 5, "[N, C, ...] with a mask");
+        checkEps(eps);
+        int m = Shapes.numel(normalizedShape);
+        layerNormChecks(x, normalizedShape, weight, bias);
+        NormGeometry g = geometry(ws, 1, m == 0 ? 0 : x.numel() / m, m, 1, Math.max(m, 1), m == 0 ? 0 : 1);
+        return maskedForward(x, mask, g, null, null, eps, weight, bias, ws, k -> "normalized slice " + k
+                + " (sample " + (long) k * m / Math.max(1, x.numel() / Math.max(1, x.dim(0))) + ")",
+                "in every normalized slice");
+    }
+
+    /** Masked group normalization (see the masked {@link #batchNorm}). */
+    public static NormResult groupNorm(Tensor x, Tensor mask, int numGroups, Tensor weight, Tensor bias, double eps,
+                                       NormWorkspace ws) {
+        if (mask == null) {
+            return groupNorm(x, numGroups, weight, bias, eps, ws);
+        }
+        checkRank(x, 2, 5, "[N, C, ...]");
+        checkEps(eps);
+        int c = x.dim(1);
+        checkGroups(c, numGroups);
+        checkChannels("weight", weight, c);
+        checkChannels("bias", bias, c);
+        int n = x.dim(0), s = x.spatialSize(), cg = c / numGroups;
+        NormGeometry g = geometry(ws, 1, n * numGroups, cg * s, numGroups, cg, s);
+        return maskedForward(x, mask, g, null, null, eps, weight, bias, ws,
+                k -> "group " + (k % numGroups) + " of sample " + (k / numGroups), "in every group of every sample");
+    }
+
+    /** Masked instance normalization (see the masked {@link #batchNorm}); {@code rs} as the unmasked one. */
+    public static NormResult instanceNorm(Tensor x, Tensor mask, Tensor weight, Tensor bias, RunningStats rs,
+                                          boolean useInputStats, double eps, NormWorkspace ws) {
+        if (mask == null || !useInputStats) {
+            if (mask != null) {
+                checkMask(x, mask);
+            }
+            return instanceNorm(x, weight, bias, rs, useInputStats, eps, ws);
+        }
+        checkRank(x, 3, 5, "[N, C, L], [N, C, H, W] or [N, C, D, H, W]");
+        checkEps(eps);
+        int n = x.dim(0), c = x.dim(1), s = x.spatialSize();
+        if (rs != null) {
+            checkChannels("running_mean", rs.mean(), c);
+        }
+        checkChannels("weight", weight, c);
+        checkChannels("bias", bias, c);
+        NormGeometry g = geometry(ws, 1, n * c, s, Math.max(c, 1), 1, s);
+        return maskedForward(x, mask, g, rs, null, eps, weight, bias, ws,
+                k -> "channel " + (k % c) + " of sample " + (k / c), "in every channel of every sample");
+    }
+
+    /**
+     * A mask for {@code x}: the shape of x without dimension 1, values 0 or 1. Returns its values in logical order.
+     */
+    static float[] checkMask(Tensor x, Tensor mask) {
+        int[] shape = x.shape();
+        int[] want = new int[Math.max(0, shape.length - 1)];
+        for (int i = 0, j = 0; i < shape.length; i++) {
+            if (i != 1) {
+                want[j++] = shape[i];
+            }
+        }
+        if (!mask.hasShape(want)) {
+            throw new IllegalArgumentException("Expected mask of shape " + Shapes.str(want) + " (the input's shape"
+                    + " without the channel dimension) for input of shape " + x.shapeString() + ", got "
+                    + mask.shapeString());
+        }
+        float[] m = mask.format() == MemoryFormat.CONTIGUOUS ? mask.data() : mask.toContiguousArray();
+        for (int i = 0; i < m.length; i++) {
+            if (m[i] != 0f && m[i] != 1f) {
+                throw new IllegalArgumentException("Expected mask values 0 or 1, got " + m[i] + " at index " + i);
+            }
+        }
+        return m;
+    }
+
+    /**
+     * The masked pipeline over the contiguous geometry {@code g}: valid-position statistics, combine, the check
+     * that every statistic has 2 valid values ({@code name} names statistic k in the error), running update,
+     * normalize at every position; channels-last input is converted and the output converted back.
+     */
+    private static NormResult maskedForward(Tensor x, Tensor mask, NormGeometry g, RunningStats rs,
+                                            StatsCombine combine, double eps, Tensor weight, Tensor bias,
+                                            NormWorkspace ws, java.util.function.IntFunction<String> name,
+                                            String where) {
+        float[] m = checkMask(x, mask);
+        NormWorkspace w = ws == null ? new NormWorkspace() : ws;
+        MemoryFormat contiguous = MemoryFormat.CONTIGUOUS;
+        Tensor xc = w.inFormat(NormWorkspace.INPUT, x, contiguous);
+        boolean stored = x.format() == contiguous;
+        Tensor y = stored ? w.output(xc) : w.scratch(NormWorkspace.RESULT, xc, contiguous); // all written
+        int c = x.dim(1), s = x.spatialSize();
+        NormCore.maskedStatistics(xc.data(), g, m, c, s, combine, w);
+        double[] counts = w.maskCounts();
+        for (int k = 0; k < g.k(); k++) {
+            if (counts[k] < 2) {
+                throw new IllegalArgumentException("Expected at least 2 valid values (mask = 1) " + where
+                        + (combine != null ? " across all ranks" : "") + " when training, got " + (long) counts[k]
+                        + " in " + name.apply(k) + " (input of shape " + x.shapeString() + ")");
+            }
+        }
+        NormSaved saved = NormCore.finishMasked(xc.data(), y.data(), g, rs, eps, data(weight), data(bias), combine, m,
+                c, s, w);
+        Tensor out = stored ? y : y.copyTo(w.output(x));
+        return result(ws, out, saved);
+    }
+
+    /**
      * BatchNorm's per-channel geometry over the first {@code samples} samples of {@code x}, as it lays them out
      * for x's memory format: NCHW {@code [samples][C][S]}; channels-last and {@code (N, C)}
      * {@code [samples * S][C][1]}. With a workspace, its previous geometry when that is the same one.
@@ -283,6 +423,13 @@ public final class Functional {
     public static NormResult layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps,
                                        NormWorkspace ws) {
         checkEps(eps);
+        layerNormChecks(x, normalizedShape, weight, bias);
+        int m = Shapes.numel(normalizedShape);
+        NormGeometry g = geometry(ws, 1, m == 0 ? 0 : x.numel() / m, m, 1, Math.max(m, 1), m == 0 ? 0 : 1);
+        return contiguousForward(x, g, true, null, null, 0, eps, weight, bias, ws);
+    }
+
+    private static void layerNormChecks(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias) {
         int r = normalizedShape.length;
         if (r == 0) {
             throw new IllegalArgumentException("Expected a non-empty normalized_shape, got []");
@@ -299,9 +446,6 @@ public final class Functional {
         }
         checkShape("weight", weight, normalizedShape);
         checkShape("bias", bias, normalizedShape);
-        int m = Shapes.numel(normalizedShape);
-        NormGeometry g = geometry(ws, 1, m == 0 ? 0 : x.numel() / m, m, 1, Math.max(m, 1), m == 0 ? 0 : 1);
-        return contiguousForward(x, g, true, null, null, 0, eps, weight, bias, ws);
     }
 
     /**

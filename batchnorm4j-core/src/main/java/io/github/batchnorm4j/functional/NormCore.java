@@ -1,6 +1,7 @@
 package io.github.batchnorm4j.functional;
 
 import io.github.batchnorm4j.kernel.Kernels;
+import io.github.batchnorm4j.kernel.MaskedNormKernels;
 import io.github.batchnorm4j.kernel.NormGeometry;
 import io.github.batchnorm4j.kernel.NormKernels;
 import io.github.batchnorm4j.tensor.MemoryFormat;
@@ -61,7 +62,7 @@ public final class NormCore {
         }
         NormSaved s = trainFused(x, 0, y, 0, g, null, eps, gamma, beta, residual, relu, w, storage);
         if (runningMean != null) {
-            RunningStats.blend(runningMean, runningVar, factor, g, w.mean(), w.m2(), g.count(), null, eps);
+            RunningStats.blend(runningMean, runningVar, factor, g, w.mean(), w.m2(), g.count(), null, null, eps);
         }
         return s;
     }
@@ -157,6 +158,49 @@ public final class NormCore {
     }
 
     /**
+     * Phases 1 and 2 of a masked forward over a contiguous {@code x}: per statistic the count, mean and M2 of the
+     * valid positions ({@link MaskedNormKernels#stats}) into the workspace, merged over {@code combine}'s group
+     * when non-null (BatchNorm: one count shared by every channel).
+     */
+    static void maskedStatistics(float[] x, NormGeometry g, float[] mask, int channels, int spatial,
+                                 StatsCombine combine, NormWorkspace ws) {
+        ws.prepare(g);
+        int k = g.k();
+        double[] counts = ws.maskCounts();
+        MaskedNormKernels.stats(x, g, mask, channels, spatial, counts, ws.mean(), ws.m2());
+        if (combine != null) {
+            double[] one = ws.count();
+            one[0] = k == 0 ? 0 : counts[0];
+            combine.combine(one, ws.mean(), ws.m2(), 1, k);
+            Arrays.fill(counts, 0, k, one[0]);
+        }
+    }
+
+    /**
+     * Phases 3 and 4 of a masked forward after {@link #maskedStatistics}: {@code invStd} from each statistic's
+     * valid count, the running update (count-weighted), and the ordinary normalize pass at every position.
+     */
+    static NormSaved finishMasked(float[] x, float[] y, NormGeometry g, RunningStats rs, double eps, float[] gamma,
+                                  float[] beta, StatsCombine combine, float[] mask, int channels, int spatial,
+                                  NormWorkspace ws) {
+        int k = g.k();
+        double[] counts = ws.maskCounts();
+        double[] invStd = ws.invStd();
+        double[] m2 = ws.m2();
+        for (int c = 0; c < k; c++) {
+            invStd[c] = 1.0 / Math.sqrt(m2[c] / counts[c] + eps);
+        }
+        if (rs != null) {
+            rs.update(g, ws.mean(), m2, 0, counts, invStd, eps);
+        }
+        if (g.count() > 0) {
+            Kernels.norm().normalize(x, 0, y, 0, g, ws.mean(), invStd, gamma, beta);
+        }
+        return ws.saved(g, true, MemoryFormat.CONTIGUOUS, g.count(), combine,
+                new NormSaved.Mask(mask, channels, spatial, counts));
+    }
+
+    /**
      * Backward: fills {@code dx} and, when non-null, {@code dGamma}/{@code dBeta} (overwritten, float copies of
      * double sums).
      */
@@ -189,7 +233,9 @@ public final class NormCore {
         double[] sumDxhatXhat = ws.sumDxhatXhat();
         double[] dg = dGamma == null ? null : ws.dGamma();
         double[] db = dBeta == null ? null : ws.dBeta();
-        if (s.combine() == null) {
+        if (s.mask() != null) {
+            maskedBackward(s, x, dy, gamma, dx, dg, db, ws);
+        } else if (s.combine() == null) {
             Kernels.norm().backward(dy, dyOff, x, xOff, g, s.mean(), s.invStd(), gamma, s.batchStats(), yOut, 0,
                     dResidual, 0, sumDxhat, sumDxhatXhat, dg, db, dx, dxOff);
         } else {
@@ -201,6 +247,32 @@ public final class NormCore {
         }
         copyOut(dg, dGamma);
         copyOut(db, dBeta);
+    }
+
+    /**
+     * Backward of a masked forward (contiguous, offsets 0): the reductions over every position (each output
+     * depends on the statistics), summed over the combine's group when there is one, then the masked elementwise
+     * pass ({@link MaskedNormKernels#backwardElementwise}).
+     */
+    private static void maskedBackward(NormSaved s, float[] x, float[] dy, float[] gamma, float[] dx, double[] dg,
+                                       double[] db, NormWorkspace ws) {
+        NormGeometry g = s.geometry();
+        int k = g.k();
+        if (s.combine() != null) {
+            double[] sums = ws.sums();
+            reduce(s, x, 0, dy, 0, gamma, sums, 0, dg, db, ws);
+            s.combine().sum(sums, 0, 2 * k);
+            System.arraycopy(sums, 0, ws.sumDxhat(), 0, k);
+            System.arraycopy(sums, k, ws.sumDxhatXhat(), 0, k);
+        } else if (g.count() > 0) {
+            Kernels.norm().backwardReduce(dy, 0, x, 0, g, s.mean(), s.invStd(), gamma, ws.sumDxhat(),
+                    ws.sumDxhatXhat(), dg, db);
+        }
+        if (g.count() > 0) {
+            NormSaved.Mask m = s.mask();
+            MaskedNormKernels.backwardElementwise(dy, x, g, m.valid(), m.channels(), m.spatial(), s.mean(),
+                    s.invStd(), gamma, ws.sumDxhat(), ws.sumDxhatXhat(), m.counts(), dx);
+        }
     }
 
     /**

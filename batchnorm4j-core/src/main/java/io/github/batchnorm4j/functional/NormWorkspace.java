@@ -35,6 +35,7 @@ public final class NormWorkspace {
     private double[] normInvStd = new double[0];
     private double[] sums = new double[0];
     private final double[] count = new double[1];
+    private double[] maskCounts = new double[0];
 
     private Tensor output;
     private Tensor gradInput;
@@ -59,6 +60,7 @@ public final class NormWorkspace {
             normMean = new double[k];
             normInvStd = new double[k];
             sums = new double[2 * k];
+            maskCounts = new double[k];
         }
         int affine = g.affineSize();
         if (dGamma.length != affine) {
@@ -91,6 +93,11 @@ public final class NormWorkspace {
     /** The two backward reductions packed into one message for a combine (length 2k). */
     double[] sums() {
         return sums;
+    }
+
+    /** Valid values per statistic of a masked forward (length k). */
+    double[] maskCounts() {
+        return maskCounts;
     }
 
     /** One count, the message of a single block's combine. */
@@ -143,11 +150,17 @@ public final class NormWorkspace {
 
     /** The same, behind {@code count} values per statistic that were combined through {@code combine}. */
     NormSaved saved(NormGeometry g, boolean batchStats, MemoryFormat storage, double count, StatsCombine combine) {
+        return saved(g, batchStats, storage, count, combine, null);
+    }
+
+    /** The same for a masked forward ({@code mask} non-null). */
+    NormSaved saved(NormGeometry g, boolean batchStats, MemoryFormat storage, double count, StatsCombine combine,
+                    NormSaved.Mask mask) {
         NormSaved s = saved;
         if (s == null || s.geometry() != g || s.mean() != mean || s.invStd() != invStd
                 || s.batchStats() != batchStats || s.storage() != storage || s.count() != count
-                || s.combine() != combine) {
-            s = new NormSaved(g, mean, invStd, batchStats, storage, count, combine);
+                || s.combine() != combine || !java.util.Objects.equals(s.mask(), mask)) {
+            s = new NormSaved(g, mean, invStd, batchStats, storage, count, combine, mask);
             saved = s;
         }
         return s;

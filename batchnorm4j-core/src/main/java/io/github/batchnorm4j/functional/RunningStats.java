@@ -114,12 +114,18 @@ public final class RunningStats {
      * {@code num_batches_tracked}, or, while accumulating, merges into the pending statistics.
      */
     void update(NormGeometry g, double[] batchMean, double[] m2, double count, double[] invStd, double eps) {
+        update(g, batchMean, m2, count, null, invStd, eps);
+    }
+
+    /** The same with a count per statistic ({@code counts}, non-null: a masked batch) instead of one count. */
+    void update(NormGeometry g, double[] batchMean, double[] m2, double count, double[] counts, double[] invStd,
+                double eps) {
         if (accumulating) {
-            pend(g, batchMean, m2, count);
+            pend(g, batchMean, m2, counts == null ? count : counts[0]); // BatchNorm: every channel has one count
             return;
         }
-        blend(mean.data(), var.data(), factor(), g, batchMean, m2, count, rule == VarianceRule.SIGMA ? invStd : null,
-                eps);
+        blend(mean.data(), var.data(), factor(), g, batchMean, m2, count, counts,
+                rule == VarianceRule.SIGMA ? invStd : null, eps);
         tracked.increment();
     }
 
@@ -136,17 +142,18 @@ public final class RunningStats {
 
     /**
      * {@code running = (1 - f) * running + f * batch} over geometry {@code g}: the running update, written once.
-     * With {@code invStd} non-null the variance entry follows the sigma rule instead (see the class comment).
+     * {@code counts} (may be null) gives the values behind each statistic where they differ (a masked batch). With
+     * {@code invStd} non-null the variance entry follows the sigma rule instead (see the class comment).
      */
     static void blend(float[] rm, float[] rv, double f, NormGeometry g, double[] batchMean, double[] m2,
-                      double count, double[] invStd, double eps) {
+                      double count, double[] counts, double[] invStd, double eps) {
         int kMod = g.kMod();
         int reps = g.k() / kMod;
         for (int c = 0; c < kMod; c++) {
             double bm = 0, bv = 0;
             for (int r = 0; r < reps; r++) {
                 bm += batchMean[r * kMod + c];
-                bv += m2[r * kMod + c] / (count - 1);
+                bv += m2[r * kMod + c] / ((counts == null ? count : counts[r * kMod + c]) - 1);
             }
             bm /= reps;
             bv /= reps;
@@ -195,7 +202,7 @@ public final class RunningStats {
             Moments.invStd(pendingM2, pendingCount, eps, inv, c);
         }
         blend(mean.data(), var.data(), factor(), NormGeometry.perChannel(1, c, 1), pendingMean, pendingM2,
-                pendingCount, inv, eps);
+                pendingCount, null, inv, eps);
         tracked.increment();
     }
 

@@ -89,6 +89,15 @@ public class BatchNorm extends NormLayer {
                 options.eps(), combine, batchStats ? transform() : null, workspace()));
     }
 
+    @Override
+    Tensor forwardMasked(Tensor x, Tensor mask) {
+        Functional.checkRank(x, 2, 5, "[N, C, ...]");
+        checkChannels(x, numFeatures);
+        boolean batchStats = useBatchStatistics(isTraining(), options.trackRunningStats());
+        return remember(x, Functional.batchNorm(x, mask, weightValue(), biasValue(), runningStats, batchStats,
+                options.eps(), isTraining() ? group : null, workspace()));
+    }
+
     /** The statistics transform of a training forward (Batch Renormalization's r/d); null for BatchNorm. */
     StatsTransform transform() {
         return null;

@@ -153,6 +153,13 @@ public class BatchRenorm extends BatchNorm {
         return Math.max(lo, Math.min(hi, v));
     }
 
+    /** A mask would change the statistics this layer's r/d or virtual batches are defined by: refused. */
+    @Override
+    Tensor forwardMasked(Tensor x, Tensor mask) {
+        throw new IllegalArgumentException("Expected no mask for BatchRenorm (BatchNorm, SyncBatchNorm, LayerNorm,"
+                + " GroupNorm and InstanceNorm take one), got a mask of shape " + mask.shapeString());
+    }
+
     @Override
     public Tensor backward(Tensor gradOutput) {
         if (lastInput == null) {

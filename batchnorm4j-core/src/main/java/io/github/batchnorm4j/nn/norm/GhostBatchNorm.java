@@ -63,6 +63,13 @@ public class GhostBatchNorm extends BatchNorm {
      * The concatenation of BatchNorm's input gradients of the virtual batches; the affine gradients are added
      * once per virtual batch, as consecutive BatchNorm backwards would add them.
      */
+    /** A mask would change the statistics this layer's r/d or virtual batches are defined by: refused. */
+    @Override
+    Tensor forwardMasked(Tensor x, Tensor mask) {
+        throw new IllegalArgumentException("Expected no mask for GhostBatchNorm (BatchNorm, SyncBatchNorm, LayerNorm,"
+                + " GroupNorm and InstanceNorm take one), got a mask of shape " + mask.shapeString());
+    }
+
     @Override
     public Tensor backward(Tensor gradOutput) {
         if (!lastTraining) {

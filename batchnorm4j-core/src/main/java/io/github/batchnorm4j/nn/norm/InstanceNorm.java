@@ -52,6 +52,15 @@ public class InstanceNorm extends NormLayer {
                 options.eps(), workspace()));
     }
 
+    @Override
+    Tensor forwardMasked(Tensor x, Tensor mask) {
+        Functional.checkRank(x, 3, 5, "[N, C, L], [N, C, H, W] or [N, C, D, H, W]");
+        checkChannels(x, numFeatures);
+        boolean inputStats = BatchNorm.useBatchStatistics(isTraining(), options.trackRunningStats());
+        return remember(x, Functional.instanceNorm(x, mask, weightValue(), biasValue(), runningStats, inputStats,
+                options.eps(), workspace()));
+    }
+
     public Tensor runningMean() {
         return runningMean;
     }

@@ -54,6 +54,24 @@ abstract class NormLayer extends Module {
         return bias == null ? null : bias.value();
     }
 
+    /**
+     * Masked forward: the statistics (and the running update, count-weighted) are those of the positions where
+     * {@code mask} is 1 (shape: x's without the channel dimension — {@code [N]} for {@code (N, C)},
+     * {@code [N, L]} for {@code (N, C, L)}, {@code [N, H, W]} for images); the output is computed at every
+     * position, and {@link #backward} is the exact gradient of that definition (masked positions get only the
+     * direct term). A null mask is {@link #forward(Tensor)}.
+     */
+    public Tensor forward(Tensor x, Tensor mask) {
+        return mask == null ? forward(x) : forwardMasked(x, mask);
+    }
+
+    /** The masked forward of this layer; refused by layers whose statistics do not support a mask. */
+    Tensor forwardMasked(Tensor x, Tensor mask) {
+        throw new IllegalArgumentException("Expected no mask for " + getClass().getSimpleName() + " (BatchNorm,"
+                + " SyncBatchNorm, LayerNorm, GroupNorm and InstanceNorm take one), got a mask of shape "
+                + mask.shapeString());
+    }
+
     /** The saved statistics of the last forward (null before any). */
     NormSaved lastSaved() {
         return saved;
