@@ -113,14 +113,8 @@ public final class Functional {
     public static NormResult batchNorm(Tensor x, Tensor weight, Tensor bias, RunningStats rs, boolean batchStats,
                                        double eps, StatsCombine combine, StatsTransform transform,
                                        NormWorkspace ws) {
-        checkRank(x, 2, 5, "[N, C, ...]");
-        checkEps(eps);
+        checkPerChannel(x, 2, "[N, C, ...]", rs, weight, bias, eps);
         int n = x.dim(0), c = x.dim(1), s = x.spatialSize();
-        if (rs != null) {
-            checkChannels("running_mean", rs.mean(), c);
-        }
-        checkChannels("weight", weight, c);
-        checkChannels("bias", bias, c);
         if (!batchStats && rs == null) {
             throw new IllegalArgumentException(
                     "Expected running_mean and running_var in evaluation mode (training=false), got null");
@@ -174,14 +168,8 @@ public final class Functional {
             }
             return batchNorm(x, weight, bias, rs, batchStats, eps, combine, null, ws);
         }
-        checkRank(x, 2, 5, "[N, C, ...]");
-        checkEps(eps);
+        checkPerChannel(x, 2, "[N, C, ...]", rs, weight, bias, eps);
         int n = x.dim(0), c = x.dim(1), s = x.spatialSize();
-        if (rs != null) {
-            checkChannels("running_mean", rs.mean(), c);
-        }
-        checkChannels("weight", weight, c);
-        checkChannels("bias", bias, c);
         NormGeometry g = geometry(ws, n, c, s, Math.max(c, 1), 1, s); // the contiguous layout
         return maskedForward(x, mask, g, rs, combine, eps, weight, bias, ws,
                 k -> "channel " + k, "in every channel");
@@ -230,30 +218,31 @@ public final class Functional {
             }
             return instanceNorm(x, weight, bias, rs, useInputStats, eps, ws);
         }
-        checkRank(x, 3, 5, "[N, C, L], [N, C, H, W] or [N, C, D, H, W]");
-        checkEps(eps);
+        checkPerChannel(x, 3, "[N, C, L], [N, C, H, W] or [N, C, D, H, W]", rs, weight, bias, eps);
         int n = x.dim(0), c = x.dim(1), s = x.spatialSize();
+        NormGeometry g = geometry(ws, 1, n * c, s, Math.max(c, 1), 1, s);
+        return maskedForward(x, mask, g, rs, null, eps, weight, bias, ws,
+                k -> "channel " + (k % c) + " of sample " + (k / c), "in every channel of every sample");
+    }
+
+    /** The checks of the per-channel layers (BN, IN): rank, eps, and [C] running statistics and affine. */
+    private static void checkPerChannel(Tensor x, int minRank, String expected, RunningStats rs, Tensor weight,
+                                        Tensor bias, double eps) {
+        checkRank(x, minRank, 5, expected);
+        checkEps(eps);
+        int c = x.dim(1);
         if (rs != null) {
             checkChannels("running_mean", rs.mean(), c);
         }
         checkChannels("weight", weight, c);
         checkChannels("bias", bias, c);
-        NormGeometry g = geometry(ws, 1, n * c, s, Math.max(c, 1), 1, s);
-        return maskedForward(x, mask, g, rs, null, eps, weight, bias, ws,
-                k -> "channel " + (k % c) + " of sample " + (k / c), "in every channel of every sample");
     }
 
     /**
      * A mask for {@code x}: the shape of x without dimension 1, values 0 or 1. Returns its values in logical order.
      */
     static float[] checkMask(Tensor x, Tensor mask) {
-        int[] shape = x.shape();
-        int[] want = new int[Math.max(0, shape.length - 1)];
-        for (int i = 0, j = 0; i < shape.length; i++) {
-            if (i != 1) {
-                want[j++] = shape[i];
-            }
-        }
+        int[] want = Shapes.without(x.shape(), 1);
         if (!mask.hasShape(want)) {
             throw new IllegalArgumentException("Expected mask of shape " + Shapes.str(want) + " (the input's shape"
                     + " without the channel dimension) for input of shape " + x.shapeString() + ", got "
@@ -384,14 +373,8 @@ public final class Functional {
      */
     public static NormResult instanceNorm(Tensor x, Tensor weight, Tensor bias, RunningStats rs,
                                           boolean useInputStats, double eps, NormWorkspace ws) {
-        checkRank(x, 3, 5, "[N, C, L], [N, C, H, W] or [N, C, D, H, W]");
-        checkEps(eps);
+        checkPerChannel(x, 3, "[N, C, L], [N, C, H, W] or [N, C, D, H, W]", rs, weight, bias, eps);
         int n = x.dim(0), c = x.dim(1), s = x.spatialSize();
-        if (rs != null) {
-            checkChannels("running_mean", rs.mean(), c);
-        }
-        checkChannels("weight", weight, c);
-        checkChannels("bias", bias, c);
         if (!useInputStats && rs == null) {
             throw new IllegalArgumentException(
                     "Expected running_mean and running_var when not using input statistics, got null");

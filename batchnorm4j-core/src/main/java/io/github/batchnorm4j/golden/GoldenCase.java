@@ -203,22 +203,11 @@ public final class GoldenCase {
         }
     }
 
-    /** A mask's shape: x's without the channel dimension (1). */
-    private static int[] maskShape(int[] x) {
-        int[] m = new int[x.length - 1];
-        for (int i = 0, j = 0; i < x.length; i++) {
-            if (i != 1) {
-                m[j++] = x[i];
-            }
-        }
-        return m;
-    }
-
     /** The shape tensor {@code name} must have, given x's shape. */
     private static int[] expectedShape(String name, Metadata m, int[] x) {
         return switch (name) {
             case "x", "grad_y", "y", "grad_x" -> x;
-            case "mask" -> maskShape(x);
+            case "mask" -> Shapes.without(x, 1); // x's shape without the channels
             case "weight", "bias", "grad_weight", "grad_bias" ->
                     m.op == GoldenOp.LAYER_NORM ? m.normalizedShape : new int[] {x[1]};
             default -> new int[] {x[1]}; // running statistics, one per channel

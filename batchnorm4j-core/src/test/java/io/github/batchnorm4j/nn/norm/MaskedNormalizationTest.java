@@ -50,16 +50,6 @@ class MaskedNormalizationTest {
         return m;
     }
 
-    private static int[] maskShape(int[] x) {
-        int[] m = new int[x.length - 1];
-        for (int i = 0, j = 0; i < x.length; i++) {
-            if (i != 1) {
-                m[j++] = x[i];
-            }
-        }
-        return m;
-    }
-
     /** The definition: validity of element i, per-statistic valid mean and biased variance, y everywhere. */
     record Ref(double[] y, double[] mean, double[] var, double[] count) {}
 
@@ -149,7 +139,7 @@ class MaskedNormalizationTest {
             System.arraycopy(gaussian(4, w.length, 0.3, 1.0), 0, w, 0, w.length);
             System.arraycopy(gaussian(5, b.length, 0.3, 0.0), 0, b, 0, b.length);
             Tensor x = Tensor.of(xv.clone(), shape).to(cs.format());
-            Tensor m = Tensor.of(mv.clone(), maskShape(shape));
+            Tensor m = Tensor.of(mv.clone(), io.github.batchnorm4j.tensor.Shapes.without(shape, 1));
             float[] y = layer.forward(x, m).toContiguousArray();
             float[] dx = layer.backward(Tensor.of(dyv.clone(), shape).to(cs.format())).toContiguousArray();
             double[] xd = toDouble(xv);
@@ -160,39 +150,35 @@ class MaskedNormalizationTest {
                 assertEquals(ref.y()[i], y[i], 1e-5 * Math.max(1, Math.abs(ref.y()[i])), cs.name() + ": y at " + i);
             }
             // L = Σ y · dy; central differences of the float64 definition
-            double h = 1e-5;
+            double[] dyd = toDouble(dyv);
+            java.util.function.DoubleSupplier loss = () -> Float64Reference.dot(
+                    reference(cs.grouping(), xd, mv, c, s, wd, bd).y(), dyd);
             for (int i = 0; i < numel; i++) {
-                double keep = xd[i];
-                xd[i] = keep + h;
-                double up = Float64Reference.dot(reference(cs.grouping(), xd, mv, c, s, wd, bd).y(), toDouble(dyv));
-                xd[i] = keep - h;
-                double dn = Float64Reference.dot(reference(cs.grouping(), xd, mv, c, s, wd, bd).y(), toDouble(dyv));
-                xd[i] = keep;
-                double num = (up - dn) / (2 * h);
+                double num = centralDifference(xd, i, loss);
                 assertEquals(num, dx[i], 2e-4 * Math.max(1, Math.abs(num)), cs.name() + ": dx at " + i
                         + (valid(mv, i, c, s) ? " (valid)" : " (masked)"));
             }
             float[] dg = layer.weight().grad().data();
             float[] dbt = layer.bias().grad().data();
             for (int j = 0; j < wd.length; j++) {
-                double keep = wd[j];
-                wd[j] = keep + h;
-                double up = Float64Reference.dot(reference(cs.grouping(), xd, mv, c, s, wd, bd).y(), toDouble(dyv));
-                wd[j] = keep - h;
-                double dn = Float64Reference.dot(reference(cs.grouping(), xd, mv, c, s, wd, bd).y(), toDouble(dyv));
-                wd[j] = keep;
-                double num = (up - dn) / (2 * h);
+                double num = centralDifference(wd, j, loss);
                 assertEquals(num, dg[j], 2e-4 * Math.max(1, Math.abs(num)), cs.name() + ": dgamma at " + j);
-                keep = bd[j];
-                bd[j] = keep + h;
-                up = Float64Reference.dot(reference(cs.grouping(), xd, mv, c, s, wd, bd).y(), toDouble(dyv));
-                bd[j] = keep - h;
-                dn = Float64Reference.dot(reference(cs.grouping(), xd, mv, c, s, wd, bd).y(), toDouble(dyv));
-                bd[j] = keep;
-                num = (up - dn) / (2 * h);
+                num = centralDifference(bd, j, loss);
                 assertEquals(num, dbt[j], 2e-4 * Math.max(1, Math.abs(num)), cs.name() + ": dbeta at " + j);
             }
         }
+    }
+
+    /** {@code (L(v_i + h) - L(v_i - h)) / 2h} in double, {@code v} restored afterwards. */
+    private static double centralDifference(double[] v, int i, java.util.function.DoubleSupplier loss) {
+        double h = 1e-5;
+        double keep = v[i];
+        v[i] = keep + h;
+        double up = loss.getAsDouble();
+        v[i] = keep - h;
+        double dn = loss.getAsDouble();
+        v[i] = keep;
+        return (up - dn) / (2 * h);
     }
 
     @Test
