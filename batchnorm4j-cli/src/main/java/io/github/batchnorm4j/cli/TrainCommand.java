@@ -291,10 +291,12 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (root()) {
             int items = splits.train().size() - Math.min(config.validation(), splits.train().size() - 1);
-            System.err.printf(Locale.ROOT, "Training %s/%s/%s with %s (lr %s) on %s: %d training items, batch %d,"
+            String batch = config.accumulate() == 1 ? Integer.toString(config.batchSize())
+                    : config.batchSize() + " x " + config.accumulate() + " accumulated";
+            System.err.printf(Locale.ROOT, "Training %s/%s/%s with %s (lr %s) on %s: %d training items, batch %s,"
                             + " %d steps, %d threads%n", config.model(), config.norm(), config.activation(),
-                    config.optimizer(), config.lr(), splits.dir(), items, config.batchSize(),
-                    run.trainer().totalSteps(), WorkerPool.threads());
+                    config.optimizer(), config.lr(), splits.dir(), items, batch, run.trainer().totalSteps(),
+                    WorkerPool.threads());
         }
         Trainer.Evaluation val;
         try {

@@ -289,6 +289,23 @@ public final class Functional {
     }
 
     /**
+     * The local-statistics phase alone, for BatchNorm's per-channel grouping of {@code x} ({@code (N, C, ...)},
+     * either format): fills {@code mean[c]} and {@code m2[c] = Σ(x - mean)²} (two passes in double; zeros without
+     * values) and returns the count of values per channel. What population statistics merge batch by batch.
+     */
+    public static long batchMoments(Tensor x, double[] mean, double[] m2) {
+        checkRank(x, 2, 5, "[N, C, ...]");
+        int c = x.dim(1);
+        if (mean.length < c || m2.length < c) {
+            throw new IllegalArgumentException("Expected arrays of at least " + c + " values for the moments of input"
+                    + " of shape " + x.shapeString() + ", got " + mean.length + " and " + m2.length);
+        }
+        NormGeometry g = batchNormGeometry(x, x.dim(0), null);
+        NormCore.localStats(x.data(), 0, g, mean, m2);
+        return g.count();
+    }
+
+    /**
      * BatchNorm's per-channel geometry over the first {@code samples} samples of {@code x}, as it lays them out
      * for x's memory format: NCHW {@code [samples][C][S]}; channels-last and {@code (N, C)}
      * {@code [samples * S][C][1]}. With a workspace, its previous geometry when that is the same one.
