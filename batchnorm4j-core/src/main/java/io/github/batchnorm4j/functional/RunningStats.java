@@ -89,6 +89,11 @@ public final class RunningStats {
         return tracked.get();
     }
 
+    /** Sets {@code num_batches_tracked} (a checkpoint's value, or a schedule's step). */
+    public void setNumBatchesTracked(long n) {
+        tracked.set(n);
+    }
+
     /** Null for a cumulative average. */
     public Double momentum() {
         return momentum;

@@ -20,9 +20,9 @@ import java.util.Map;
  * <p>The module ({@code BatchNorm}, {@code LayerNorm}, {@code GroupNorm} or {@code InstanceNorm}) is built from
  * the case's options, loaded with its weight, bias, running statistics and {@code num_batches_tracked}, put in
  * training or eval mode, then run forward on {@code x} and backward with {@code grad_y}; for a channels-last case
- * both are converted to channels-last first so the NHWC path runs; a masked case passes its {@code mask}. Pass criterion per expected tensor E and
- * actual A: {@code max|A - E| <= f * max(1, max|E|)} with {@code f = 1e-5} for {@code y} and running statistics
- * and {@code f = 1e-4} for gradients.
+ * both are converted to channels-last first so the NHWC path runs; a masked case passes its {@code mask}. Pass
+ * criterion per expected tensor E and actual A: {@code max|A - E| <= f * max(1, max|E|)} with {@code f = 1e-5} for
+ * {@code y} and running statistics and {@code f = 1e-4} for gradients.
  */
 public final class GoldenRunner {
     /** Tolerance factor for outputs and running statistics. */

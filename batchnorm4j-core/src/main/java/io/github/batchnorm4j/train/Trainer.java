@@ -90,9 +90,10 @@ public final class Trainer {
      * Makes this trainer one rank of a data-parallel group. The training loader's batch size must be the global
      * batch {@code perRankBatch * ranks}: each step this rank trains on its contiguous slice of that global batch
      * ({@link DistributedSampler}), its loss gradient is scaled to its share of the global batch's mean loss and the
-     * gradients are summed over the ranks before the optimizer step ({@link DataParallel#sumGradients}), the logged loss and the evaluation results are reduced over the ranks, and only a trainer with an
-     * output folder (rank 0) writes files. The model's initial state must already be identical on every rank
-     * ({@link DataParallel#broadcastInitialState()}).
+     * gradients are summed over the ranks before the optimizer step ({@link DataParallel#sumGradients}), the logged
+     * loss and the evaluation results are reduced over the ranks, and only a trainer with an output folder (rank 0)
+     * writes files. The model's initial state must already be identical on every rank ({@link
+     * DataParallel#broadcastInitialState()}).
      */
     public Trainer distributed(DataParallel dp, int perRankBatch, boolean dropLast) {
         int ranks = dp.communicator().size();
@@ -158,8 +159,8 @@ public final class Trainer {
         int perEpoch = train.batchesPerEpoch();
         int stepsPerEpoch = perEpoch / accumulate;
         if (stepsPerEpoch == 0 && step < config.totalSteps()) {
-            throw new IllegalArgumentException("Expected at least " + accumulate + " batches per epoch for --accumulate "
-                    + accumulate + ", got " + perEpoch);
+            throw new IllegalArgumentException("Expected at least " + accumulate + " batches per epoch for"
+                    + " --accumulate " + accumulate + ", got " + perEpoch);
         }
         Path out = config.outDir();
         if (out != null) {

@@ -6,7 +6,6 @@ import io.github.batchnorm4j.functional.Functional;
 import io.github.batchnorm4j.functional.RunningStats;
 import io.github.batchnorm4j.functional.StatsCombine;
 import io.github.batchnorm4j.functional.StatsTransform;
-import io.github.batchnorm4j.nn.LongState;
 import io.github.batchnorm4j.tensor.Tensor;
 import java.util.function.Consumer;
 
@@ -28,9 +27,6 @@ import java.util.function.Consumer;
 public class BatchNorm extends NormLayer {
     private final int numFeatures;
     private final NormOptions options;
-    private final Tensor runningMean;
-    private final Tensor runningVar;
-    private final LongState numBatchesTracked;
     /** The running buffers and their update rule; null without running statistics. */
     private final RunningStats runningStats;
     /** Non-null when training statistics are combined over a group ({@link SyncBatchNorm}). */
@@ -50,17 +46,8 @@ public class BatchNorm extends NormLayer {
         super(new int[] {checkFeatures(numFeatures)}, options.affine());
         this.numFeatures = numFeatures;
         this.options = options;
-        if (options.trackRunningStats()) {
-            runningMean = registerBuffer("running_mean", Tensor.zeros(numFeatures));
-            runningVar = registerBuffer("running_var", Tensor.full(1f, numFeatures));
-            numBatchesTracked = registerLongBuffer("num_batches_tracked");
-            runningStats = new RunningStats(runningMean, runningVar, numBatchesTracked, options.momentum(), rule);
-        } else {
-            runningMean = null;
-            runningVar = null;
-            numBatchesTracked = null;
-            runningStats = null;
-        }
+        runningStats = options.trackRunningStats()
+                ? registerRunningStats(numFeatures, options.momentum(), rule) : null;
     }
 
     /**
@@ -133,22 +120,22 @@ public class BatchNorm extends NormLayer {
 
     /** Running mean {@code [C]}, or null without running statistics. */
     public Tensor runningMean() {
-        return runningMean;
+        return runningStats == null ? null : runningStats.mean();
     }
 
     /** Running unbiased variance {@code [C]}, or null without running statistics. */
     public Tensor runningVar() {
-        return runningVar;
+        return runningStats == null ? null : runningStats.var();
     }
 
     /** Number of training batches seen, or -1 without running statistics. */
     public long numBatchesTracked() {
-        return numBatchesTracked == null ? -1 : numBatchesTracked.get();
+        return runningStats == null ? -1 : runningStats.numBatchesTracked();
     }
 
     public void setNumBatchesTracked(long n) {
-        if (numBatchesTracked != null) {
-            numBatchesTracked.set(n);
+        if (runningStats != null) {
+            runningStats.setNumBatchesTracked(n);
         }
     }
 

@@ -2,7 +2,6 @@ package io.github.batchnorm4j.nn.norm;
 
 import io.github.batchnorm4j.functional.Functional;
 import io.github.batchnorm4j.functional.RunningStats;
-import io.github.batchnorm4j.nn.LongState;
 import io.github.batchnorm4j.tensor.Tensor;
 
 /**
@@ -16,9 +15,6 @@ import io.github.batchnorm4j.tensor.Tensor;
 public class InstanceNorm extends NormLayer {
     private final int numFeatures;
     private final NormOptions options;
-    private final Tensor runningMean;
-    private final Tensor runningVar;
-    private final LongState numBatchesTracked;
     private final RunningStats runningStats;
 
     public InstanceNorm(int numFeatures) {
@@ -29,18 +25,8 @@ public class InstanceNorm extends NormLayer {
         super(new int[] {BatchNorm.checkFeatures(numFeatures)}, options.affine());
         this.numFeatures = numFeatures;
         this.options = options;
-        if (options.trackRunningStats()) {
-            runningMean = registerBuffer("running_mean", Tensor.zeros(numFeatures));
-            runningVar = registerBuffer("running_var", Tensor.full(1f, numFeatures));
-            numBatchesTracked = registerLongBuffer("num_batches_tracked");
-            runningStats = new RunningStats(runningMean, runningVar, numBatchesTracked, options.momentum(),
-                    RunningStats.VarianceRule.VARIANCE);
-        } else {
-            runningStats = null;
-            runningMean = null;
-            runningVar = null;
-            numBatchesTracked = null;
-        }
+        runningStats = options.trackRunningStats()
+                ? registerRunningStats(numFeatures, options.momentum(), RunningStats.VarianceRule.VARIANCE) : null;
     }
 
     @Override
@@ -62,15 +48,15 @@ public class InstanceNorm extends NormLayer {
     }
 
     public Tensor runningMean() {
-        return runningMean;
+        return runningStats == null ? null : runningStats.mean();
     }
 
     public Tensor runningVar() {
-        return runningVar;
+        return runningStats == null ? null : runningStats.var();
     }
 
     public long numBatchesTracked() {
-        return numBatchesTracked == null ? -1 : numBatchesTracked.get();
+        return runningStats == null ? -1 : runningStats.numBatchesTracked();
     }
 
     public NormOptions options() {

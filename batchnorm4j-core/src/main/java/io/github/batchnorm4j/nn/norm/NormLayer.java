@@ -5,6 +5,7 @@ import io.github.batchnorm4j.functional.NormGradients;
 import io.github.batchnorm4j.functional.NormResult;
 import io.github.batchnorm4j.functional.NormSaved;
 import io.github.batchnorm4j.functional.NormWorkspace;
+import io.github.batchnorm4j.functional.RunningStats;
 import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.nn.Parameter;
 import io.github.batchnorm4j.tensor.Tensor;
@@ -40,6 +41,16 @@ abstract class NormLayer extends Module {
     /** Beta, or null without affine parameters. */
     public Parameter bias() {
         return bias;
+    }
+
+    /**
+     * Registers PyTorch's running-statistics buffers ({@code running_mean} 0, {@code running_var} 1,
+     * {@code num_batches_tracked} 0) and returns them as the layer's {@link RunningStats}.
+     */
+    RunningStats registerRunningStats(int channels, Double momentum, RunningStats.VarianceRule rule) {
+        return new RunningStats(registerBuffer("running_mean", Tensor.zeros(channels)),
+                registerBuffer("running_var", Tensor.full(1f, channels)), registerLongBuffer("num_batches_tracked"),
+                momentum, rule);
     }
 
     NormWorkspace workspace() {

@@ -8,8 +8,9 @@ import java.util.Objects;
  * Batch Normalization whose training statistics are those of the <em>global</em> batch: the concatenation of the
  * batches of all ranks of a {@link Communicator} group (PyTorch's {@code SyncBatchNorm}): BatchNorm with the
  * pipeline's combine phase ({@link io.github.batchnorm4j.dist.GroupStatistics}). Per step it costs one
- * all-gather of {@code 1 + 2C} doubles in forward and one all-reduce of {@code 2C} doubles in backward. The result equals {@link BatchNorm} on the concatenated
- * batch (up to rounding), also with uneven per-rank batches and with ranks that have no rows.
+ * all-gather of {@code 1 + 2C} doubles in forward and one all-reduce of {@code 2C} doubles in backward. The result
+ * equals {@link BatchNorm} on the concatenated batch (up to rounding), also with uneven per-rank batches and with ranks
+ * that have no rows.
  *
  * <p>In eval mode it is exactly {@link BatchNorm} (running statistics, no communication). The state keys are
  * BatchNorm's, so checkpoints are interchangeable. The gamma/beta gradients are this rank's share; the
