@@ -32,6 +32,8 @@ public final class MpiScenarios {
                     case "syncbn" -> syncBn(comm, Arrays.stream(a[1].split(",")).mapToInt(Integer::parseInt)
                             .toArray());
                     case "train" -> train(comm, Integer.parseInt(a[1]), Integer.parseInt(a[2]));
+                    case "maskedsyncbn" -> maskedSyncBn(comm, Arrays.stream(a[1].split(",")).mapToInt(
+                            Integer::parseInt).toArray());
                     case "variants" -> variants(comm, Arrays.stream(a[1].split(",")).mapToInt(Integer::parseInt)
                             .toArray());
                     case "wait-for-kill" -> waitForKill(comm);
@@ -141,6 +143,41 @@ public final class MpiScenarios {
         c.allReduceSum(db);
         close(single.weight().grad().data(), 0, dg, "sum of dgamma");
         close(single.bias().grad().data(), 0, db, "sum of dbeta");
+    }
+
+    /**
+     * Masked SyncBN on this rank's rows (mask [N, L], ragged) equals masked BatchNorm on the whole batch: output,
+     * input gradient, running statistics, summed gamma gradient.
+     */
+    private static void maskedSyncBn(Communicator c, int[] split) {
+        require(split.length == c.size(), "split " + Arrays.toString(split) + " for " + c.size() + " ranks");
+        int total = Arrays.stream(split).sum();
+        int ch = 3;
+        int len = 5;
+        float[] x = gaussian(31, total * ch * len);
+        float[] dy = gaussian(32, total * ch * len);
+        float[] m = new float[total * len];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = i % len < 2 || (i * 7) % 3 == 0 ? 1f : 0f; // two valid positions per row, then a pattern
+        }
+        BatchNorm single = new BatchNorm(ch);
+        SyncBatchNorm sync = new SyncBatchNorm(ch, c);
+        float[] y1 = single.forward(Tensor.of(x, total, ch, len), Tensor.of(m, total, len)).data();
+        float[] dx1 = single.backward(Tensor.of(dy, total, ch, len)).data();
+        int from = Arrays.stream(split, 0, c.rank()).sum();
+        int rows = split[c.rank()];
+        int per = ch * len;
+        float[] y2 = sync.forward(Tensor.of(Arrays.copyOfRange(x, from * per, (from + rows) * per), rows, ch, len),
+                Tensor.of(Arrays.copyOfRange(m, from * len, (from + rows) * len), rows, len)).data();
+        float[] dx2 = sync.backward(Tensor.of(Arrays.copyOfRange(dy, from * per, (from + rows) * per), rows, ch,
+                len)).data();
+        close(y1, from * per, y2, "masked y");
+        close(dx1, from * per, dx2, "masked dx");
+        close(single.runningMean().data(), 0, sync.runningMean().data(), "masked running_mean");
+        close(single.runningVar().data(), 0, sync.runningVar().data(), "masked running_var");
+        float[] dg = sync.weight().grad().data().clone();
+        c.allReduceSum(dg);
+        close(single.weight().grad().data(), 0, dg, "sum of masked dgamma");
     }
 
     static void close(float[] expected, int from, float[] got, String what) {
