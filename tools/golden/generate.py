@@ -8,11 +8,16 @@ inputs from a generator seeded with the CRC-32 of its name, so re-running rewrit
 Format of one case (docs/golden-format.md has the full description), a safetensors file:
   __metadata__  op, training, eps, momentum ("none" = cumulative average), affine, track_running_stats,
                 num_batches_tracked (before the call), num_groups (GN), normalized_shape (LN, comma-separated),
-                memory_format (contiguous | channels_last: the implementation must run its NHWC path)
-  inputs (F32)  x, grad_y, and when present weight, bias, running_mean, running_var (before the call)
+                memory_format (contiguous | channels_last: the implementation must run its NHWC path),
+                masked ("true" for a masked case)
+  inputs (F32)  x, grad_y, and when present weight, bias, running_mean, running_var (before the call), mask
+                (masked cases: x's shape without the channel dimension, 1 = valid)
   expected (F32) y, grad_x, and when present grad_weight, grad_bias, running_mean_after, running_var_after
 All tensors are stored logically NCHW-contiguous. Expected values are PyTorch's, computed in float64 from the
-float32 inputs and rounded to float32 once at the end.
+float32 inputs and rounded to float32 once at the end. PyTorch has no masked normalization, so a masked case is
+computed from its definition with PyTorch autograd in float64: mean and biased variance over x[mask] per
+statistic, the formula applied at every position, running statistics with the unbiased variance of the valid
+values (InstanceNorm: averaged over the instances).
 
 For information the script also runs PyTorch's own float32 kernels on every case and prints their error
 under the pass criterion (|A - E| <= 1e-5 * max(1, max|E|) for y and running statistics, 1e-4 * ... for
@@ -32,10 +37,15 @@ EXPECTED = ["y", "grad_x", "grad_weight", "grad_bias", "running_mean_after", "ru
 
 
 def case(name, op, shape, *, training=True, eps=1e-5, momentum=0.1, affine=True, track=False, nbt=0,
-         groups=None, normalized=None, channels_last=False, offset=0.0, scale=1.0, const_channel=None):
+         groups=None, normalized=None, channels_last=False, offset=0.0, scale=1.0, const_channel=None,
+         mask=None, seed_name=None):
+    """mask: None (unmasked), "random" (each position valid with probability 0.6, at least 2 per statistic),
+    "lengths" (a prefix of each sample's positions valid, as padded sequences) or "all" (every position valid).
+    seed_name: draw the inputs as the case of that name does (a masked case equal to an unmasked one)."""
     return dict(name=name, op=op, shape=tuple(shape), training=training, eps=eps, momentum=momentum,
                 affine=affine, track=track, nbt=nbt, groups=groups, normalized=normalized,
-                channels_last=channels_last, offset=offset, scale=scale, const_channel=const_channel)
+                channels_last=channels_last, offset=offset, scale=scale, const_channel=const_channel,
+                mask=mask, seed_name=seed_name)
 
 
 def bn(name, shape, **kw):
@@ -124,6 +134,22 @@ CASES = [
     inorm("in2d_offset1e4_track_train", (2, 7, 5, 9), track=True, offset=1e4),
     inorm("in1d_offset1e6_affine_train", (2, 3, 97), affine=True, offset=1e6),
     inorm("in2d_const_channel_affine_train", (2, 7, 5, 5), affine=True, const_channel=3),
+    # Masked normalization: statistics over the valid positions (mask = 1), the formula applied everywhere
+    bn("bn0d_masked_train", (9, 7), mask="random"),
+    bn("bn1d_masked_lengths_train", (4, 3, 9), mask="lengths"),
+    bn("bn1d_masked_all_train", (4, 3, 97), mask="all", seed_name="bn1d_train"),
+    bn("bn1d_masked_offset1e4_train", (8, 3, 17), mask="random", offset=1e4),
+    bn("bn2d_masked_train", (3, 5, 4, 6), mask="random"),
+    bn("bn2d_masked_cl_train", (3, 5, 4, 6), mask="random", channels_last=True),
+    bn("bn2d_masked_cumulative_nbt3_train", (2, 4, 5, 5), mask="random", momentum=None, nbt=3),
+    bn("bn2d_masked_eval", (2, 4, 5, 5), mask="random", training=False),
+    bn("bn3d_masked_train", (2, 3, 3, 4, 3), mask="random"),
+    case("ln_masked_2dims_lengths_train", "layer_norm", (4, 3, 7), normalized=(3, 7), mask="lengths"),
+    case("ln_masked_last_train", "layer_norm", (4, 3, 7), normalized=(7,), mask="random"),
+    case("gn_masked_g3_train", "group_norm", (2, 6, 4, 4), groups=3, mask="random"),
+    case("gn_masked_cl_g2_train", "group_norm", (2, 4, 3, 5), groups=2, mask="random", channels_last=True),
+    inorm("in1d_masked_lengths_track_train", (3, 4, 10), track=True, affine=True, mask="lengths"),
+    inorm("in2d_masked_affine_train", (2, 3, 5, 4), affine=True, mask="random"),
 ]
 
 
@@ -147,8 +173,8 @@ def make_module(c, dtype):
 
 
 def make_inputs(c):
-    """The float32 inputs of case c, drawn from a generator seeded by the case name."""
-    g = torch.Generator().manual_seed(zlib.crc32(c["name"].encode()))
+    """The float32 inputs of case c, drawn from a generator seeded by the case name (or seed_name)."""
+    g = torch.Generator().manual_seed(zlib.crc32((c["seed_name"] or c["name"]).encode()))
     shape = c["shape"]
     x = c["offset"] + c["scale"] * torch.randn(shape, generator=g, dtype=torch.float64)
     if c["const_channel"] is not None:
@@ -162,7 +188,95 @@ def make_inputs(c):
         ch = shape[1]
         inputs["running_mean"] = (c["offset"] + 0.5 * torch.randn(ch, generator=g, dtype=torch.float64)).float()
         inputs["running_var"] = (0.5 + 1.5 * torch.rand(ch, generator=g, dtype=torch.float64)).float()
+    if c["mask"] is not None:
+        inputs["mask"] = make_mask(c, g)
     return inputs
+
+
+def mask_shape(shape):
+    """The mask's shape: the input's without the channel dimension."""
+    return (shape[0],) + tuple(shape[2:])
+
+
+def make_mask(c, g):
+    """A 0/1 float32 mask for case c; every statistic keeps at least 2 valid values."""
+    ms = mask_shape(c["shape"])
+    n, rest = ms[0], 1
+    for d in ms[1:]:
+        rest *= d
+    if c["mask"] == "all":
+        return torch.ones(ms, dtype=torch.float32)
+    if c["mask"] == "lengths":
+        lengths = torch.randint(2, rest + 1, (n,), generator=g)
+        m = (torch.arange(rest).unsqueeze(0) < lengths.unsqueeze(1)).double()
+    else:
+        m = (torch.rand((n, rest), generator=g, dtype=torch.float64) < 0.6).double()
+        m[:, :2] = 1.0  # two valid positions per sample: no statistic of BN, LN, GN or IN is left empty
+    return m.reshape(ms).float()
+
+
+def masked_forward(c, inputs, dtype):
+    """Case c's masked training forward in dtype, by its definition: mean and biased variance over the valid
+    positions of each statistic, y = (x - mean) / sqrt(var + eps) * weight + bias everywhere. Returns (x, y,
+    batch mean, unbiased batch variance, valid count) with x requiring grad; statistics per BN channel / IN
+    instance."""
+    op, shape = c["op"], c["shape"]
+    x = inputs["x"].to(dtype).requires_grad_(True)
+    m = inputs["mask"].to(dtype).unsqueeze(1).expand(shape)
+    n, ch = shape[0], shape[1]
+    if op == "batch_norm":
+        view = lambda t: t.transpose(0, 1).reshape(ch, -1)  # [C, everything else]
+        back = lambda t: t.reshape((ch,) + (1,) * (len(shape) - 2))
+    elif op == "instance_norm":
+        view = lambda t: t.reshape(n * ch, -1)
+        back = lambda t: t.reshape((n, ch) + (1,) * (len(shape) - 2))
+    elif op == "group_norm":
+        view = lambda t: t.reshape(n * c["groups"], -1)
+        back = lambda t: t.reshape((n, c["groups"], 1))
+    else:  # layer_norm over the trailing normalized dimensions
+        r = len(c["normalized"])
+        view = lambda t: t.reshape(-1, int(torch.tensor(c["normalized"]).prod()))
+        back = lambda t: t.reshape(tuple(shape[:len(shape) - r]) + (1,) * r)
+    xv, mv = view(x), view(m)
+    count = mv.sum(dim=1)
+    mean = (xv * mv).sum(dim=1) / count
+    var = (((xv - mean.unsqueeze(1)) ** 2) * mv).sum(dim=1) / count
+    if op == "group_norm":
+        xg = x.reshape(n, c["groups"], -1)
+        xhat = ((xg - back(mean)) / torch.sqrt(back(var) + c["eps"])).reshape(shape)
+    else:
+        xhat = (x - back(mean)) / torch.sqrt(back(var) + c["eps"])
+    y = xhat
+    if c["affine"]:
+        aff_shape = c["normalized"] if op == "layer_norm" else (ch,) + (1,) * (len(shape) - 2)
+        w = inputs["weight"].to(dtype).reshape(aff_shape).requires_grad_(True)
+        b = inputs["bias"].to(dtype).reshape(aff_shape).requires_grad_(True)
+        y = xhat * w + b
+    else:
+        w = b = None
+    return x, y, w, b, mean.detach(), (var * count / (count - 1)).detach()
+
+
+def run_masked(c, inputs, dtype):
+    """The expected tensors of a masked case: its definition with autograd in dtype; eval ignores the mask."""
+    if not c["training"]:
+        plain = dict(inputs)
+        plain.pop("mask")
+        return run(c, plain, dtype, False)
+    x, y, w, b, mean, var_u = masked_forward(c, inputs, dtype)
+    y.backward(inputs["grad_y"].to(dtype))
+    out = {"y": y, "grad_x": x.grad}
+    if c["affine"]:
+        out["grad_weight"] = w.grad.reshape(-1).reshape(inputs["weight"].shape)
+        out["grad_bias"] = b.grad.reshape(-1).reshape(inputs["bias"].shape)
+    if c["track"]:
+        ch = c["shape"][1]
+        if c["op"] == "instance_norm":  # the batch value: the average over the instances, as unmasked IN
+            mean, var_u = mean.reshape(-1, ch).mean(dim=0), var_u.reshape(-1, ch).mean(dim=0)
+        f = 1.0 / (c["nbt"] + 1) if c["momentum"] is None else c["momentum"]
+        out["running_mean_after"] = (1 - f) * inputs["running_mean"].to(dtype) + f * mean
+        out["running_var_after"] = (1 - f) * inputs["running_var"].to(dtype) + f * var_u
+    return {k: v.detach().float().contiguous() for k, v in out.items()}
 
 
 def run(c, inputs, dtype, channels_last):
@@ -209,6 +323,8 @@ def metadata(c):
         md["num_groups"] = str(c["groups"])
     if c["op"] == "layer_norm":
         md["normalized_shape"] = ",".join(str(d) for d in c["normalized"])
+    if c["mask"] is not None:
+        md["masked"] = "true"
     return md
 
 
@@ -257,13 +373,15 @@ def main():
     print("(the criterion allows %g for y and running statistics, %g for gradients)" % (TOL_VALUE, TOL_GRAD))
     for c in CASES:
         inputs = make_inputs(c)
-        expected = run(c, inputs, torch.float64, False)
+        masked = c["mask"] is not None
+        expected = run_masked(c, inputs, torch.float64) if masked else run(c, inputs, torch.float64, False)
         tensors = dict(inputs)
         tensors.update(expected)
         path = os.path.join(out_dir, c["name"] + ".safetensors")
         write_safetensors(path, tensors, metadata(c))
         total += os.path.getsize(path)
-        f32 = run(c, inputs, torch.float32, c["channels_last"])
+        # PyTorch has no masked normalization: the float32 comparison runs the definition in float32
+        f32 = run_masked(c, inputs, torch.float32) if masked else run(c, inputs, torch.float32, c["channels_last"])
         errs = {k: rel_error(f32[k], expected[k]) for k in EXPECTED if k in expected}
         fails = [k for k, v in errs.items() if v > (TOL_GRAD if k.startswith("grad") else TOL_VALUE)]
         print("  %-40s %s%s" % (c["name"], "  ".join("%s=%.1e" % kv for kv in errs.items()),

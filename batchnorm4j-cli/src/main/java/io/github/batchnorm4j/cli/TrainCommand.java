@@ -125,6 +125,11 @@ public final class TrainCommand implements Callable<Integer> {
                     + " DDP) (default: ${DEFAULT-VALUE})")
     int batchSize;
 
+    @Option(names = "--accumulate", defaultValue = "1", description = "micro-batches of --batch-size per optimizer"
+            + " step: the gradient of their mean loss, one BatchNorm running update with their merged statistics"
+            + " (default: ${DEFAULT-VALUE})")
+    int accumulate;
+
     @Option(names = "--epochs", defaultValue = "3", description = "epochs to train (default: ${DEFAULT-VALUE})")
     int epochs;
 
@@ -235,7 +240,7 @@ public final class TrainCommand implements Callable<Integer> {
                         config.optimizer(), config.lr(), config.momentum(), config.nesterov(), config.weightDecay(),
                         config.noDecayNormBias(), config.schedule(), config.warmupSteps(), config.stepSize(),
                         config.gamma(), config.batchSize(), config.epochs(), config.steps(), config.seed(),
-                        config.validation(), config.dropLast(), data);
+                        config.validation(), config.dropLast(), data, config.accumulate());
             }
             dir = out != null ? out : resume;
             if (!dir.toAbsolutePath().normalize().equals(resume.toAbsolutePath().normalize())) {
@@ -246,7 +251,7 @@ public final class TrainCommand implements Callable<Integer> {
             double rate = lr != null ? lr : optimizer.equals("sgd") ? 0.05 : 0.001;
             config = new RunConfig(model, norm, activation, width, optimizer, rate, momentum, nesterov, weightDecay,
                     !decayAll, schedule, warmupSteps, stepSize, gamma, batchSize, epochs, steps, seed, validation,
-                    !keepLast, data);
+                    !keepLast, data, accumulate);
             dir = out != null ? out : Path.of("runs", model + "-" + norm);
             variant = new NormVariantConfig(ghostBatchSize, NormVariantConfig.parseSchedule("--rmax", rmax, 1),
                     NormVariantConfig.parseSchedule("--dmax", dmax, 0), freezeBn,
@@ -286,10 +291,12 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (root()) {
             int items = splits.train().size() - Math.min(config.validation(), splits.train().size() - 1);
-            System.err.printf(Locale.ROOT, "Training %s/%s/%s with %s (lr %s) on %s: %d training items, batch %d,"
+            String batch = config.accumulate() == 1 ? Integer.toString(config.batchSize())
+                    : config.batchSize() + " x " + config.accumulate() + " accumulated";
+            System.err.printf(Locale.ROOT, "Training %s/%s/%s with %s (lr %s) on %s: %d training items, batch %s,"
                             + " %d steps, %d threads%n", config.model(), config.norm(), config.activation(),
-                    config.optimizer(), config.lr(), splits.dir(), items, config.batchSize(),
-                    run.trainer().totalSteps(), WorkerPool.threads());
+                    config.optimizer(), config.lr(), splits.dir(), items, batch, run.trainer().totalSteps(),
+                    WorkerPool.threads());
         }
         Trainer.Evaluation val;
         try {

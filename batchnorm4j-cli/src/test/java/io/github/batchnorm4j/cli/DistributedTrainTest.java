@@ -49,14 +49,29 @@ class DistributedTrainTest {
 
     @Test
     void tenStepsOnTwoRanksOfBatch32EqualOneProcessOfBatch64() throws Exception {
+        compare("bn", 10, 1e-5, "SyncBatchNorm");
+    }
+
+    /**
+     * BatchRenorm (r and d clipping from step 0) and GhostBatchNorm (virtual batches of 8 of the global batch) on
+     * 2 ranks equal one process after 3 steps, within 1e-5.
+     */
+    @Test
+    void batchRenormAndGhostBatchNormOnTwoRanksEqualOneProcess() throws Exception {
+        compare("brn", 3, 1e-5, "SyncBatchNorm", "--rmax", "1.5", "--dmax", "0.5");
+        compare("ghost", 3, 1e-5, "SyncBatchNorm", "--ghost-batch-size", "8");
+    }
+
+    private void compare(String norm, int steps, double tol, String syncLabel, String... extra) throws Exception {
         Path mpirun = mpirun();
         assumeTrue(mpirun != null, "mpirun not found on PATH: install Open MPI (apt-get install openmpi-bin) to run"
                 + " the distributed training test");
         Path d = TrainCommandTest.data(Files.createDirectories(dir.resolve("d")));
-        String[] common = {"--data", d.toString(), "--model", "mlp", "--width", "16", "--validation", "20",
-            "--schedule", "constant", "--lr", "0.1", "--steps", "10", "--no-progress", "--threads", "1"};
+        String[] common = TrainCommandTest.concat(new String[] {"--data", d.toString(), "--model", "mlp", "--width",
+            "16", "--validation", "20", "--schedule", "constant", "--lr", "0.1", "--steps", Integer.toString(steps),
+            "--no-progress", "--threads", "1", "--norm", norm}, extra);
         TrainCommandTest.Run single = TrainCommandTest.run(TrainCommandTest.concat(new String[] {"train",
-            "--batch-size", "64", "--out", dir.resolve("single").toString()}, common));
+            "--batch-size", "64", "--out", dir.resolve(norm + "-single").toString()}, common));
         assertEquals(0, single.code(), single.err());
 
         List<String> cmd = new ArrayList<>(List.of(mpirun.toString(), "--oversubscribe", "--allow-run-as-root",
@@ -65,7 +80,7 @@ class DistributedTrainTest {
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
                 "-cp", classPath(Main.class, Tensor.class, MpiCommunicator.class, picocli.CommandLine.class),
                 Main.class.getName(), "train", "--distributed", "--batch-size", "32",
-                "--out", dir.resolve("dist").toString()));
+                "--out", dir.resolve(norm + "-dist").toString()));
         cmd.addAll(List.of(common));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
@@ -91,12 +106,12 @@ class DistributedTrainTest {
         String out = new String(outBytes, StandardCharsets.UTF_8);
         assertTrue(p.waitFor(10, TimeUnit.SECONDS), out);
         assertEquals(0, p.exitValue(), out);
-        assertTrue(out.contains("Data-parallel on 2 ranks: batch 32 per rank, global batch 64, SyncBatchNorm"), out);
+        assertTrue(out.contains("Data-parallel on 2 ranks: batch 32 per rank, global batch 64, " + syncLabel), out);
         // Rank 0 alone reports and writes.
         assertEquals(1, out.split("validation accuracy", -1).length - 1, out);
 
-        Map<String, SafeTensors.Entry> a = SafeTensors.read(dir.resolve("single/model.safetensors")).tensors();
-        Map<String, SafeTensors.Entry> b = SafeTensors.read(dir.resolve("dist/model.safetensors")).tensors();
+        Map<String, SafeTensors.Entry> a = SafeTensors.read(dir.resolve(norm + "-single/model.safetensors")).tensors();
+        Map<String, SafeTensors.Entry> b = SafeTensors.read(dir.resolve(norm + "-dist/model.safetensors")).tensors();
         assertEquals(a.keySet(), b.keySet());
         assertFalse(a.isEmpty());
         for (String k : a.keySet()) {
@@ -107,7 +122,7 @@ class DistributedTrainTest {
             float[] x = a.get(k).toFloats();
             float[] y = b.get(k).toFloats();
             for (int i = 0; i < x.length; i++) {
-                assertTrue(Math.abs(x[i] - y[i]) <= 1e-5, k + "[" + i + "]: " + x[i] + " vs " + y[i]);
+                assertTrue(Math.abs(x[i] - y[i]) <= tol, norm + " " + k + "[" + i + "]: " + x[i] + " vs " + y[i]);
             }
         }
     }

@@ -105,6 +105,34 @@ class TrainCommandTest {
                 + " last checkpoint \\(step \\d+\\) in .*checkpoint.safetensors is intact\\s*"), r.err());
     }
 
+    /**
+     * {@code --accumulate 2} trains (one optimizer step per two batches), is stored in the checkpoint so that a
+     * resumed run continues to the same bits as one run, and a bad value is one clear line.
+     */
+    @Test
+    void accumulateIsStoredAndResumesBitIdentically() throws IOException {
+        Path d = data(Files.createDirectories(dir.resolve("d")));
+        String[] common = {"--data", d.toString(), "--model", "mlp", "--width", "8", "--batch-size", "10",
+            "--accumulate", "2", "--validation", "20", "--schedule", "constant", "--no-progress", "--threads", "1"};
+        Run full = run(concat(new String[] {"train", "--steps", "7", "--out", dir.resolve("full").toString()}, common));
+        assertEquals(0, full.code(), full.err());
+        Run part = run(concat(new String[] {"train", "--steps", "3", "--out", dir.resolve("part").toString()}, common));
+        assertEquals(0, part.code(), part.err());
+        Run rest = run("train", "--resume", dir.resolve("part").toString(), "--steps", "7", "--no-progress");
+        assertEquals(0, rest.code(), rest.err());
+        Map<String, SafeTensors.Entry> a = ck(dir.resolve("full"));
+        Map<String, SafeTensors.Entry> b = ck(dir.resolve("part"));
+        a.forEach((k, v) -> assertArrayEquals(v.bytes(), b.get(k).bytes(), k));
+        long counters = a.keySet().stream().filter(k -> k.endsWith("num_batches_tracked")).peek(
+                k -> assertEquals(7, a.get(k).toLongs()[0], k + ": one running update per optimizer step")).count();
+        assertEquals(3, counters, "the MLP's three BatchNorm layers");
+        Run bad = run(concat(new String[] {"train", "--steps", "1", "--accumulate", "0", "--out",
+            dir.resolve("bad").toString()}, new String[] {"--data", d.toString(), "--no-progress"}));
+        assertEquals(1, bad.code());
+        assertEquals("bn4j train: Expected --accumulate >= 1 (micro-batches per optimizer step), got 0",
+                bad.err().strip());
+    }
+
     static String[] concat(String[] a, String[] b) {
         String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);

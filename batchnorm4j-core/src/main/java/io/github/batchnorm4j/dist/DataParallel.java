@@ -12,11 +12,16 @@ import java.util.Map;
  * The data-parallel glue around one model replica per rank: identical start (broadcast from rank 0), the
  * per-step gradient all-reduce in fixed-size buckets, and reduction of metrics.
  *
- * <p>Gradient semantics: each rank's gradients are those of its mean loss over its {@code localCount} rows; the
- * reducer replaces them by {@code Σ_r (n_r / n) · grad_r}, the gradient of the mean loss over all {@code n} rows of
- * the global batch, i.e. exactly the single-process gradient with batch {@code n}. With equal slices that is
- * PyTorch DDP's average ({@code 1/N} each). BatchNorm gamma/beta gradients from SyncBatchNorm are per-rank shares
- * and are summed here once, like every other parameter.
+ * <p>Gradient semantics. {@link #sumGradients}: each rank's gradients are those of its share of the global loss
+ * (for a mean loss over the {@code n} rows of the global batch: its rows' losses divided by {@code n}, i.e. its
+ * local mean loss times {@code n_r / n}, applied to the loss gradient <em>before</em> the backward pass); the
+ * reducer sums them, giving exactly the single-process gradient with batch {@code n}. This is the form that stays
+ * exact with synchronized BatchNorm layers and uneven per-rank batches: their backward couples the ranks, so every
+ * rank's incoming gradient must be on the global loss's scale. {@link #allReduceGradients} takes local-mean
+ * gradients and applies the weights {@code n_r / n} afterwards: the same result for models whose ranks are
+ * independent in the backward pass (no synchronized statistics) or when all ranks have equal counts (PyTorch DDP's
+ * average). BatchNorm gamma/beta gradients from SyncBatchNorm are per-rank shares and are summed once, like every
+ * other parameter.
  *
  * <p>Buckets: the gradients, in parameter registration order, are viewed as one vector and reduced in chunks of
  * {@code bucketElements} floats through one reused buffer: no allocation per step, and a bounded number of
@@ -101,7 +106,19 @@ public final class DataParallel {
             throw new IllegalArgumentException("Expected 0 <= local count <= global count and global count > 0, got"
                     + " local " + localCount + ", global " + globalCount);
         }
-        float scale = (float) ((double) localCount / globalCount);
+        reduce((float) ((double) localCount / globalCount));
+    }
+
+    /**
+     * Replaces every parameter gradient by its sum over the ranks: for gradients of each rank's share of the
+     * global loss (see the class comment).
+     */
+    public void sumGradients() {
+        reduce(1f);
+    }
+
+    /** {@code grad = Σ_r scale_r · grad_r}, bucket by bucket. */
+    private void reduce(float scale) {
         int fill = 0;
         // Pass 1 fills buckets and reduces them; pass 2 (the same walk) copies results back, bucket by bucket.
         int pi = 0;

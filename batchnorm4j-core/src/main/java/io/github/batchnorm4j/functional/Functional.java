@@ -77,6 +77,234 @@ public final class Functional {
         return result(ws, y, saved);
     }
 
+    /** The stateless batch normalization's result: output, the updated running statistics, the saved statistics. */
+    public record BatchNormStep(Tensor output, RunningStats stats, NormSaved saved) {}
+
+    /**
+     * Stateless training-mode batch normalization: normalises {@code x} with its batch statistics (eps 1e-5) and
+     * returns the output with {@code in}'s running statistics after this batch's update, as a new
+     * {@link RunningStats}. Nothing passed in is modified.
+     */
+    public static BatchNormStep batchNorm(Tensor x, Tensor weight, Tensor bias, RunningStats in) {
+        return batchNorm(x, weight, bias, in, true, 1e-5);
+    }
+
+    /**
+     * Stateless batch normalization: in training with the batch statistics, returning {@code in} updated (a new
+     * object; {@code in} itself is unchanged); in eval with {@code in}'s statistics, returning an unchanged copy.
+     */
+    public static BatchNormStep batchNorm(Tensor x, Tensor weight, Tensor bias, RunningStats in, boolean training,
+                                          double eps) {
+        java.util.Objects.requireNonNull(in, "running statistics");
+        RunningStats out = in.copy();
+        NormResult r = batchNorm(x, weight, bias, out, training, eps, null, null, null);
+        return new BatchNormStep(r.output(), out, r.saved());
+    }
+
+    /**
+     * Batch normalization through the statistics pipeline (what the BatchNorm family's modules call).
+     *
+     * @param rs         the running statistics: read in eval, updated in place in training; null for none (then
+     *                   {@code batchStats} must be true)
+     * @param batchStats normalise with the batch statistics (training, or eval without running statistics)
+     * @param combine    merges the statistics over a group (null: this process's batch only)
+     * @param transform  the statistics to normalise with, from the batch's and the running ones (null: the batch's)
+     */
+    public static NormResult batchNorm(Tensor x, Tensor weight, Tensor bias, RunningStats rs, boolean batchStats,
+                                       double eps, StatsCombine combine, StatsTransform transform,
+                                       NormWorkspace ws) {
+        checkPerChannel(x, 2, "[N, C, ...]", rs, weight, bias, eps);
+        int n = x.dim(0), c = x.dim(1), s = x.spatialSize();
+        if (!batchStats && rs == null) {
+            throw new IllegalArgumentException(
+                    "Expected running_mean and running_var in evaluation mode (training=false), got null");
+        }
+        if (transform != null && rs == null) {
+            throw new IllegalArgumentException("Expected running statistics for a statistics transform, got null");
+        }
+        NormWorkspace w = ws == null ? new NormWorkspace() : ws;
+        NormGeometry g = batchNormGeometry(x, n, w);
+        Tensor y = ws == null ? x.zerosLike() : ws.output(x); // every element is written
+        NormSaved saved;
+        if (!batchStats) {
+            saved = NormCore.evalForward(x.data(), y.data(), g, rs.mean().data(), rs.var().data(), eps, data(weight),
+                    data(bias), null, false, w, x.format());
+        } else if (combine == null && (long) n * s == 1) {
+            throw new IllegalArgumentException("Expected more than 1 value per channel when training, got input size "
+                    + x.shapeString());
+        } else if (combine == null && transform == null) {
+            // An empty batch has no statistics: as PyTorch, it leaves the running buffers as they are.
+            boolean empty = x.numel() == 0;
+            saved = NormCore.trainFused(x.data(), 0, y.data(), 0, g, empty ? null : rs, eps, data(weight), data(bias),
+                    null, false, w, x.format());
+            if (empty && rs != null) {
+                rs.countEmpty();
+            }
+        } else {
+            double count = NormCore.statistics(x.data(), 0, g, combine, w);
+            if (count <= 1 && (combine != null || count == 0)) {
+                throw new IllegalArgumentException("Expected more than 1 value per channel"
+                        + (combine != null ? " across all ranks" : "") + " when training, got " + (long) count
+                        + (combine != null ? " (this rank's input size " : " (input size ") + x.shapeString() + ")");
+            }
+            saved = NormCore.finish(x.data(), 0, y.data(), 0, g, count, rs, transform, eps, data(weight), data(bias),
+                    combine, w, x.format());
+        }
+        return result(ws, y, saved);
+    }
+
+    /**
+     * Masked batch normalization: the statistics (and the running update, count-weighted) are those of the valid
+     * positions of {@code mask} only (shape: x's without the channel dimension, {@code [N]}, {@code [N, L]},
+     * {@code [N, H, W]}, ...; 1 = valid, 0 = not); the output is computed at every position. In training every
+     * channel needs at least 2 valid values (over the group's batch with a combine). Eval normalises with the
+     * running statistics, so the mask changes nothing there. Null mask: the unmasked call.
+     */
+    public static NormResult batchNorm(Tensor x, Tensor mask, Tensor weight, Tensor bias, RunningStats rs,
+                                       boolean batchStats, double eps, StatsCombine combine, NormWorkspace ws) {
+        if (mask == null || !batchStats) {
+            if (mask != null) {
+                checkMask(x, mask);
+            }
+            return batchNorm(x, weight, bias, rs, batchStats, eps, combine, null, ws);
+        }
+        checkPerChannel(x, 2, "[N, C, ...]", rs, weight, bias, eps);
+        int n = x.dim(0), c = x.dim(1), s = x.spatialSize();
+        NormGeometry g = geometry(ws, n, c, s, Math.max(c, 1), 1, s); // the contiguous layout
+        return maskedForward(x, mask, g, rs, combine, eps, weight, bias, ws,
+                k -> "channel " + k, "in every channel");
+    }
+
+    /** Masked layer normalization (see the masked {@link #batchNorm}): x is {@code [N, C, ...]}. */
+    public static NormResult layerNorm(Tensor x, Tensor mask, int[] normalizedShape, Tensor weight, Tensor bias,
+                                       double eps, NormWorkspace ws) {
+        if (mask == null) {
+            return layerNorm(x, normalizedShape, weight, bias, eps, ws);
+        }
+        checkRank(x, 2, 5, "[N, C, ...] with a mask");
+        checkEps(eps);
+        int m = Shapes.numel(normalizedShape);
+        layerNormChecks(x, normalizedShape, weight, bias);
+        NormGeometry g = geometry(ws, 1, m == 0 ? 0 : x.numel() / m, m, 1, Math.max(m, 1), m == 0 ? 0 : 1);
+        return maskedForward(x, mask, g, null, null, eps, weight, bias, ws, k -> "normalized slice " + k
+                + " (sample " + (long) k * m / Math.max(1, x.numel() / Math.max(1, x.dim(0))) + ")",
+                "in every normalized slice");
+    }
+
+    /** Masked group normalization (see the masked {@link #batchNorm}). */
+    public static NormResult groupNorm(Tensor x, Tensor mask, int numGroups, Tensor weight, Tensor bias, double eps,
+                                       NormWorkspace ws) {
+        if (mask == null) {
+            return groupNorm(x, numGroups, weight, bias, eps, ws);
+        }
+        checkRank(x, 2, 5, "[N, C, ...]");
+        checkEps(eps);
+        int c = x.dim(1);
+        checkGroups(c, numGroups);
+        checkChannels("weight", weight, c);
+        checkChannels("bias", bias, c);
+        int n = x.dim(0), s = x.spatialSize(), cg = c / numGroups;
+        NormGeometry g = geometry(ws, 1, n * numGroups, cg * s, numGroups, cg, s);
+        return maskedForward(x, mask, g, null, null, eps, weight, bias, ws,
+                k -> "group " + (k % numGroups) + " of sample " + (k / numGroups), "in every group of every sample");
+    }
+
+    /** Masked instance normalization (see the masked {@link #batchNorm}); {@code rs} as the unmasked one. */
+    public static NormResult instanceNorm(Tensor x, Tensor mask, Tensor weight, Tensor bias, RunningStats rs,
+                                          boolean useInputStats, double eps, NormWorkspace ws) {
+        if (mask == null || !useInputStats) {
+            if (mask != null) {
+                checkMask(x, mask);
+            }
+            return instanceNorm(x, weight, bias, rs, useInputStats, eps, ws);
+        }
+        checkPerChannel(x, 3, "[N, C, L], [N, C, H, W] or [N, C, D, H, W]", rs, weight, bias, eps);
+        int n = x.dim(0), c = x.dim(1), s = x.spatialSize();
+        NormGeometry g = geometry(ws, 1, n * c, s, Math.max(c, 1), 1, s);
+        return maskedForward(x, mask, g, rs, null, eps, weight, bias, ws,
+                k -> "channel " + (k % c) + " of sample " + (k / c), "in every channel of every sample");
+    }
+
+    /** The checks of the per-channel layers (BN, IN): rank, eps, and [C] running statistics and affine. */
+    private static void checkPerChannel(Tensor x, int minRank, String expected, RunningStats rs, Tensor weight,
+                                        Tensor bias, double eps) {
+        checkRank(x, minRank, 5, expected);
+        checkEps(eps);
+        int c = x.dim(1);
+        if (rs != null) {
+            checkChannels("running_mean", rs.mean(), c);
+        }
+        checkChannels("weight", weight, c);
+        checkChannels("bias", bias, c);
+    }
+
+    /**
+     * A mask for {@code x}: the shape of x without dimension 1, values 0 or 1. Returns its values in logical order.
+     */
+    static float[] checkMask(Tensor x, Tensor mask) {
+        int[] want = Shapes.without(x.shape(), 1);
+        if (!mask.hasShape(want)) {
+            throw new IllegalArgumentException("Expected mask of shape " + Shapes.str(want) + " (the input's shape"
+                    + " without the channel dimension) for input of shape " + x.shapeString() + ", got "
+                    + mask.shapeString());
+        }
+        float[] m = mask.format() == MemoryFormat.CONTIGUOUS ? mask.data() : mask.toContiguousArray();
+        for (int i = 0; i < m.length; i++) {
+            if (m[i] != 0f && m[i] != 1f) {
+                throw new IllegalArgumentException("Expected mask values 0 or 1, got " + m[i] + " at index " + i);
+            }
+        }
+        return m;
+    }
+
+    /**
+     * The masked pipeline over the contiguous geometry {@code g}: valid-position statistics, combine, the check
+     * that every statistic has 2 valid values ({@code name} names statistic k in the error), running update,
+     * normalize at every position; channels-last input is converted and the output converted back.
+     */
+    private static NormResult maskedForward(Tensor x, Tensor mask, NormGeometry g, RunningStats rs,
+                                            StatsCombine combine, double eps, Tensor weight, Tensor bias,
+                                            NormWorkspace ws, java.util.function.IntFunction<String> name,
+                                            String where) {
+        float[] m = checkMask(x, mask);
+        NormWorkspace w = ws == null ? new NormWorkspace() : ws;
+        MemoryFormat contiguous = MemoryFormat.CONTIGUOUS;
+        Tensor xc = w.inFormat(NormWorkspace.INPUT, x, contiguous);
+        boolean stored = x.format() == contiguous;
+        Tensor y = stored ? w.output(xc) : w.scratch(NormWorkspace.RESULT, xc, contiguous); // all written
+        int c = x.dim(1), s = x.spatialSize();
+        NormCore.maskedStatistics(xc.data(), g, m, c, s, combine, w);
+        double[] counts = w.maskCounts();
+        for (int k = 0; k < g.k(); k++) {
+            if (counts[k] < 2) {
+                throw new IllegalArgumentException("Expected at least 2 valid values (mask = 1) " + where
+                        + (combine != null ? " across all ranks" : "") + " when training, got " + (long) counts[k]
+                        + " in " + name.apply(k) + " (input of shape " + x.shapeString() + ")");
+            }
+        }
+        NormSaved saved = NormCore.finishMasked(xc.data(), y.data(), g, rs, eps, data(weight), data(bias), combine, m,
+                c, s, w);
+        Tensor out = stored ? y : y.copyTo(w.output(x));
+        return result(ws, out, saved);
+    }
+
+    /**
+     * The local-statistics phase alone, for BatchNorm's per-channel grouping of {@code x} ({@code (N, C, ...)},
+     * either format): fills {@code mean[c]} and {@code m2[c] = Σ(x - mean)²} (two passes in double; zeros without
+     * values) and returns the count of values per channel. What population statistics merge batch by batch.
+     */
+    public static long batchMoments(Tensor x, double[] mean, double[] m2) {
+        checkRank(x, 2, 5, "[N, C, ...]");
+        int c = x.dim(1);
+        if (mean.length < c || m2.length < c) {
+            throw new IllegalArgumentException("Expected arrays of at least " + c + " values for the moments of input"
+                    + " of shape " + x.shapeString() + ", got " + mean.length + " and " + m2.length);
+        }
+        NormGeometry g = batchNormGeometry(x, x.dim(0), null);
+        NormCore.localStats(x.data(), 0, g, mean, m2);
+        return g.count();
+    }
+
     /**
      * BatchNorm's per-channel geometry over the first {@code samples} samples of {@code x}, as it lays them out
      * for x's memory format: NCHW {@code [samples][C][S]}; channels-last and {@code (N, C)}
@@ -157,6 +385,33 @@ public final class Functional {
     }
 
     /**
+     * Instance normalization with the running statistics {@code rs} (may be null): updated in place with the
+     * average of the per-instance statistics when {@code useInputStats}, else used to normalise.
+     */
+    public static NormResult instanceNorm(Tensor x, Tensor weight, Tensor bias, RunningStats rs,
+                                          boolean useInputStats, double eps, NormWorkspace ws) {
+        checkPerChannel(x, 3, "[N, C, L], [N, C, H, W] or [N, C, D, H, W]", rs, weight, bias, eps);
+        int n = x.dim(0), c = x.dim(1), s = x.spatialSize();
+        if (!useInputStats && rs == null) {
+            throw new IllegalArgumentException(
+                    "Expected running_mean and running_var when not using input statistics, got null");
+        }
+        if (useInputStats && s == 1) {
+            throw new IllegalArgumentException(
+                    "Expected more than 1 spatial element when training, got input size " + x.shapeString());
+        }
+        NormGeometry g = geometry(ws, 1, n * c, s, Math.max(c, 1), 1, s);
+        boolean empty = useInputStats && x.numel() == 0; // no instances: the running buffers stay as they are
+        boolean fixed = !useInputStats; // normalise with rs
+        NormResult r = contiguousForward(x, g, useInputStats, fixed || empty ? null : rs, fixed ? rs.mean() : null,
+                fixed ? rs.var() : null, 0, eps, weight, bias, ws);
+        if (empty && rs != null) {
+            rs.countEmpty();
+        }
+        return r;
+    }
+
+    /**
      * Layer normalization over the trailing dimensions {@code normalizedShape} of {@code x}; {@code weight} and
      * {@code bias} (or null) have shape {@code normalizedShape}.
      */
@@ -168,6 +423,13 @@ public final class Functional {
     public static NormResult layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps,
                                        NormWorkspace ws) {
         checkEps(eps);
+        layerNormChecks(x, normalizedShape, weight, bias);
+        int m = Shapes.numel(normalizedShape);
+        NormGeometry g = geometry(ws, 1, m == 0 ? 0 : x.numel() / m, m, 1, Math.max(m, 1), m == 0 ? 0 : 1);
+        return contiguousForward(x, g, true, null, null, 0, eps, weight, bias, ws);
+    }
+
+    private static void layerNormChecks(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias) {
         int r = normalizedShape.length;
         if (r == 0) {
             throw new IllegalArgumentException("Expected a non-empty normalized_shape, got []");
@@ -184,9 +446,6 @@ public final class Functional {
         }
         checkShape("weight", weight, normalizedShape);
         checkShape("bias", bias, normalizedShape);
-        int m = Shapes.numel(normalizedShape);
-        NormGeometry g = geometry(ws, 1, m == 0 ? 0 : x.numel() / m, m, 1, Math.max(m, 1), m == 0 ? 0 : 1);
-        return contiguousForward(x, g, true, null, null, 0, eps, weight, bias, ws);
     }
 
     /**
@@ -233,14 +492,27 @@ public final class Functional {
     private static NormResult contiguousForward(Tensor x, NormGeometry g, boolean batchStats, Tensor runningMean,
                                                 Tensor runningVar, double factor, double eps, Tensor weight,
                                                 Tensor bias, NormWorkspace ws) {
+        return contiguousForward(x, g, batchStats, null, runningMean, runningVar, factor, eps, weight, bias, ws);
+    }
+
+    /** The same; training with {@code rs} non-null updates it (else the running tensors with {@code factor}). */
+    private static NormResult contiguousForward(Tensor x, NormGeometry g, boolean batchStats, RunningStats rs,
+                                                Tensor runningMean, Tensor runningVar, double factor, double eps,
+                                                Tensor weight, Tensor bias, NormWorkspace ws) {
         MemoryFormat contiguous = MemoryFormat.CONTIGUOUS;
         Tensor xc = inFormat(ws, NormWorkspace.INPUT, x, contiguous);
         boolean stored = x.format() == contiguous;
         // every element of y is written
         Tensor y = ws == null ? xc.zerosLike() : stored ? ws.output(xc) : ws.scratch(NormWorkspace.RESULT, xc,
                 contiguous);
-        NormSaved saved = NormCore.forward(xc.data(), y.data(), g, batchStats, data(runningMean), data(runningVar),
-                factor, eps, data(weight), data(bias), null, false, ws, contiguous);
+        NormSaved saved;
+        if (batchStats && rs != null) {
+            saved = NormCore.trainFused(xc.data(), 0, y.data(), 0, g, rs, eps, data(weight), data(bias), null, false,
+                    ws == null ? new NormWorkspace() : ws, contiguous);
+        } else {
+            saved = NormCore.forward(xc.data(), y.data(), g, batchStats, data(runningMean), data(runningVar), factor,
+                    eps, data(weight), data(bias), null, false, ws, contiguous);
+        }
         Tensor out = stored ? y : ws == null ? y.to(x.format()) : y.copyTo(ws.output(x));
         return result(ws, out, saved);
     }

@@ -31,6 +31,11 @@ public final class NormWorkspace {
     private double[] sumDxhatXhat = new double[0];
     private double[] dGamma = new double[0];
     private double[] dBeta = new double[0];
+    private double[] normMean = new double[0];
+    private double[] normInvStd = new double[0];
+    private double[] sums = new double[0];
+    private final double[] count = new double[1];
+    private double[] maskCounts = new double[0];
 
     private Tensor output;
     private Tensor gradInput;
@@ -52,6 +57,10 @@ public final class NormWorkspace {
             m2 = new double[k];
             sumDxhat = new double[k];
             sumDxhatXhat = new double[k];
+            normMean = new double[k];
+            normInvStd = new double[k];
+            sums = new double[2 * k];
+            maskCounts = new double[k];
         }
         int affine = g.affineSize();
         if (dGamma.length != affine) {
@@ -70,6 +79,30 @@ public final class NormWorkspace {
 
     double[] m2() {
         return m2;
+    }
+
+    /** The statistics a transform makes the batch normalise with (length k). */
+    double[] normMean() {
+        return normMean;
+    }
+
+    double[] normInvStd() {
+        return normInvStd;
+    }
+
+    /** The two backward reductions packed into one message for a combine (length 2k). */
+    double[] sums() {
+        return sums;
+    }
+
+    /** Valid values per statistic of a masked forward (length k). */
+    double[] maskCounts() {
+        return maskCounts;
+    }
+
+    /** One count, the message of a single block's combine. */
+    double[] count() {
+        return count;
     }
 
     double[] sumDxhat() {
@@ -91,6 +124,15 @@ public final class NormWorkspace {
         return dBeta;
     }
 
+    /** The affine-gradient accumulators as the last backward left them (not zeroed). */
+    double[] dGammaSums() {
+        return dGamma;
+    }
+
+    double[] dBetaSums() {
+        return dBeta;
+    }
+
     /** {@code new NormGeometry(a, k, d, kMod, p, q)}, or the previous one when it is that geometry. */
     NormGeometry geometry(int a, int k, int d, int kMod, int p, int q) {
         NormGeometry g = geometry;
@@ -103,10 +145,22 @@ public final class NormWorkspace {
 
     /** The saved statistics of a forward over {@code g}, held in this workspace's mean and invStd arrays. */
     NormSaved saved(NormGeometry g, boolean batchStats, MemoryFormat storage) {
+        return saved(g, batchStats, storage, g.count(), null);
+    }
+
+    /** The same, behind {@code count} values per statistic that were combined through {@code combine}. */
+    NormSaved saved(NormGeometry g, boolean batchStats, MemoryFormat storage, double count, StatsCombine combine) {
+        return saved(g, batchStats, storage, count, combine, null);
+    }
+
+    /** The same for a masked forward ({@code mask} non-null). */
+    NormSaved saved(NormGeometry g, boolean batchStats, MemoryFormat storage, double count, StatsCombine combine,
+                    NormSaved.Mask mask) {
         NormSaved s = saved;
         if (s == null || s.geometry() != g || s.mean() != mean || s.invStd() != invStd
-                || s.batchStats() != batchStats || s.storage() != storage) {
-            s = new NormSaved(g, mean, invStd, batchStats, storage);
+                || s.batchStats() != batchStats || s.storage() != storage || s.count() != count
+                || s.combine() != combine || !java.util.Objects.equals(s.mask(), mask)) {
+            s = new NormSaved(g, mean, invStd, batchStats, storage, count, combine, mask);
             saved = s;
         }
         return s;

@@ -44,6 +44,7 @@ public final class GoldenCase {
     private final int numGroups;
     private final int[] normalizedShape;
     private final MemoryFormat memoryFormat;
+    private final boolean masked;
     private final Map<String, Tensor> tensors;
 
     private GoldenCase(String name, Metadata m, Map<String, Tensor> tensors) {
@@ -58,6 +59,7 @@ public final class GoldenCase {
         this.numGroups = m.numGroups;
         this.normalizedShape = m.normalizedShape;
         this.memoryFormat = m.memoryFormat;
+        this.masked = m.masked;
         this.tensors = Collections.unmodifiableMap(tensors);
     }
 
@@ -86,7 +88,15 @@ public final class GoldenCase {
 
     /** The tensor names this configuration needs, inputs first, in a fixed order. */
     static List<String> requiredTensors(boolean affine, boolean track) {
+        return requiredTensors(affine, track, false);
+    }
+
+    /** The same for a masked case ({@code masked}: a {@code mask} input after {@code grad_y}). */
+    static List<String> requiredTensors(boolean affine, boolean track, boolean masked) {
         List<String> names = new ArrayList<>(List.of("x", "grad_y"));
+        if (masked) {
+            names.add("mask");
+        }
         if (affine) {
             names.addAll(List.of("weight", "bias"));
         }
@@ -105,7 +115,7 @@ public final class GoldenCase {
 
     private static Map<String, Tensor> checkTensors(Path file, Metadata m, Map<String, SafeTensors.Entry> entries)
             throws MalformedFileException {
-        List<String> required = requiredTensors(m.affine, m.track);
+        List<String> required = requiredTensors(m.affine, m.track, m.masked);
         for (String r : required) {
             if (!entries.containsKey(r)) {
                 throw new MalformedFileException(file, "missing tensor '" + r + "'" + why(r, m));
@@ -114,7 +124,8 @@ public final class GoldenCase {
         for (String present : entries.keySet()) {
             if (!required.contains(present)) {
                 throw new MalformedFileException(file, "unexpected tensor '" + present + "'; with affine="
-                        + m.affine + " and track_running_stats=" + m.track + " a " + m.op.key()
+                        + m.affine + (m.masked ? ", masked=true" : "") + " and track_running_stats=" + m.track
+                        + " a " + m.op.key()
                         + " case holds exactly " + String.join(", ", required));
             }
         }
@@ -141,6 +152,10 @@ public final class GoldenCase {
                     throw new MalformedFileException(file, "tensor '" + r + "': expected finite values, got "
                             + v[i] + " at index " + i);
                 }
+                if (r.equals("mask") && v[i] != 0f && v[i] != 1f) {
+                    throw new MalformedFileException(file, "tensor 'mask': expected values 0 or 1, got " + v[i]
+                            + " at index " + i);
+                }
             }
             out.put(r, Tensor.of(v, e.shape()));
         }
@@ -153,6 +168,9 @@ public final class GoldenCase {
         }
         if (tensor.startsWith("running")) {
             return " (track_running_stats is true)";
+        }
+        if (tensor.equals("mask")) {
+            return " (masked is true)";
         }
         return "";
     }
@@ -189,6 +207,7 @@ public final class GoldenCase {
     private static int[] expectedShape(String name, Metadata m, int[] x) {
         return switch (name) {
             case "x", "grad_y", "y", "grad_x" -> x;
+            case "mask" -> Shapes.without(x, 1); // x's shape without the channels
             case "weight", "bias", "grad_weight", "grad_bias" ->
                     m.op == GoldenOp.LAYER_NORM ? m.normalizedShape : new int[] {x[1]};
             default -> new int[] {x[1]}; // running statistics, one per channel
@@ -242,6 +261,11 @@ public final class GoldenCase {
     /** The layout the implementation must run: channels-last means its NHWC path. */
     public MemoryFormat memoryFormat() {
         return memoryFormat;
+    }
+
+    /** Whether the case is masked: statistics over the valid positions of its {@code mask} tensor. */
+    public boolean masked() {
+        return masked;
     }
 
     /** Tensor {@code name} (contiguous, shared: do not modify), or null when the case has none of that name. */

@@ -20,9 +20,9 @@ import java.util.Map;
  * <p>The module ({@code BatchNorm}, {@code LayerNorm}, {@code GroupNorm} or {@code InstanceNorm}) is built from
  * the case's options, loaded with its weight, bias, running statistics and {@code num_batches_tracked}, put in
  * training or eval mode, then run forward on {@code x} and backward with {@code grad_y}; for a channels-last case
- * both are converted to channels-last first so the NHWC path runs. Pass criterion per expected tensor E and
- * actual A: {@code max|A - E| <= f * max(1, max|E|)} with {@code f = 1e-5} for {@code y} and running statistics
- * and {@code f = 1e-4} for gradients.
+ * both are converted to channels-last first so the NHWC path runs; a masked case passes its {@code mask}. Pass
+ * criterion per expected tensor E and actual A: {@code max|A - E| <= f * max(1, max|E|)} with {@code f = 1e-5} for
+ * {@code y} and running statistics and {@code f = 1e-4} for gradients.
  */
 public final class GoldenRunner {
     /** Tolerance factor for outputs and running statistics. */
@@ -75,7 +75,14 @@ public final class GoldenRunner {
         m.train(c.training());
         Tensor x = x0.copy().to(c.memoryFormat());
         Tensor gy = c.tensor("grad_y").copy().to(c.memoryFormat());
-        Tensor y = m.forward(x);
+        Tensor mask = c.tensor("mask");
+        Tensor y = mask == null ? m.forward(x) : switch (m) {
+            case BatchNorm bn -> bn.forward(x, mask.copy());
+            case InstanceNorm in -> in.forward(x, mask.copy());
+            case GroupNorm gn -> gn.forward(x, mask.copy());
+            case LayerNorm ln -> ln.forward(x, mask.copy());
+            default -> throw new IllegalStateException("no masked forward for " + m.getClass().getSimpleName());
+        };
         Tensor gx = m.backward(gy);
         Map<String, float[]> out = new LinkedHashMap<>();
         out.put("y", y.toContiguousArray());

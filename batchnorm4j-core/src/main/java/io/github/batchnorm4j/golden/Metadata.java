@@ -12,7 +12,8 @@ import java.util.stream.Collectors;
  * {@code eps}, {@code affine}, {@code memory_format}. BatchNorm and InstanceNorm also need {@code momentum},
  * {@code track_running_stats} and {@code num_batches_tracked}; GroupNorm needs {@code num_groups}, LayerNorm
  * {@code normalized_shape}. LayerNorm and GroupNorm may carry the running-statistics keys too (writers that emit
- * one schema for all ops do), but then {@code track_running_stats} must be false. Other keys are ignored.
+ * one schema for all ops do), but then {@code track_running_stats} must be false. Optional {@code masked}
+ * ({@code true}: the case carries a {@code mask} tensor). Other keys are ignored.
  */
 final class Metadata {
     final GoldenOp op;
@@ -25,6 +26,7 @@ final class Metadata {
     final int numGroups;
     final int[] normalizedShape;
     final MemoryFormat memoryFormat;
+    final boolean masked;
 
     private final Path file;
     private final Map<String, String> md;
@@ -53,6 +55,8 @@ final class Metadata {
         numBatchesTracked = nbt == null ? 0 : count(nbt);
         numGroups = op == GoldenOp.GROUP_NORM ? groups(required("num_groups")) : 0;
         normalizedShape = op == GoldenOp.LAYER_NORM ? shape(required("normalized_shape")) : null;
+        String mk = md.get("masked");
+        masked = mk != null && bool("masked", mk);
     }
 
     /** The comma-separated spelling used by {@code normalized_shape}. */

@@ -1,12 +1,14 @@
 package io.github.batchnorm4j.infer;
 
-import io.github.batchnorm4j.tensor.MemoryFormat;
+import io.github.batchnorm4j.functional.Functional;
+import io.github.batchnorm4j.functional.Moments;
 import io.github.batchnorm4j.tensor.Tensor;
 
 /**
  * Exact per-channel population moments over many batches: the element count, the mean and the sum of squared
- * deviations {@code M2}, all in double. Each batch is reduced with a two-pass mean/M2 and merged with Chan,
- * Golub &amp; LeVeque's pairwise formula, so every element counts equally whatever the batch sizes:
+ * deviations {@code M2}, all in double. Each batch is reduced with a two-pass mean/M2
+ * ({@link Functional#batchMoments}) and merged with Chan, Golub &amp; LeVeque's pairwise formula
+ * ({@link Moments#merge}), so every element counts equally whatever the batch sizes:
  * <pre>
  *   n = nA + nB,  delta = meanB - meanA,
  *   mean = meanA + delta * nB / n,
@@ -37,47 +39,9 @@ final class ChannelMoments {
             throw new IllegalArgumentException("Expected input with " + channels + " channels, got shape "
                     + x.shapeString());
         }
-        int n = x.dim(0);
-        int s = x.spatialSize();
-        long nb = (long) n * s;
-        if (nb == 0) {
-            return;
-        }
-        float[] d = x.data();
-        boolean channelsLast = x.format() == MemoryFormat.CHANNELS_LAST;
-        java.util.Arrays.fill(batchMean, 0);
-        java.util.Arrays.fill(batchM2, 0);
-        // Pass 1: sums -> batch means.
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < s; j++) {
-                for (int c = 0; c < channels; c++) {
-                    batchMean[c] += d[index(channelsLast, i, c, j, s)];
-                }
-            }
-        }
-        for (int c = 0; c < channels; c++) {
-            batchMean[c] /= nb;
-        }
-        // Pass 2: squared deviations from the batch mean (no cancellation as in sum(x^2) - n*mean^2).
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < s; j++) {
-                for (int c = 0; c < channels; c++) {
-                    double dev = d[index(channelsLast, i, c, j, s)] - batchMean[c];
-                    batchM2[c] += dev * dev;
-                }
-            }
-        }
-        long total = count + nb;
-        for (int c = 0; c < channels; c++) {
-            double delta = batchMean[c] - mean[c];
-            mean[c] += delta * nb / total;
-            m2[c] += batchM2[c] + delta * delta * ((double) count * nb / total);
-        }
-        count = total;
-    }
-
-    private int index(boolean channelsLast, int i, int c, int j, int s) {
-        return channelsLast ? (i * s + j) * channels + c : (i * channels + c) * s + j;
+        // The batch's two-pass moments (the normalization pipeline's local statistics), merged exactly.
+        long nb = Functional.batchMoments(x, batchMean, batchM2);
+        count = (long) Moments.merge(count, mean, m2, 0, nb, batchMean, 0, batchM2, 0, channels);
     }
 
     long count() {

@@ -23,6 +23,17 @@ public final class Shapes {
     }
 
     /** PyTorch-style rendering, e.g. {@code [1, 3]}. */
+    /** {@code shape} without dimension {@code dim} (a mask's shape: the input's without the channels). */
+    public static int[] without(int[] shape, int dim) {
+        int[] out = new int[shape.length - 1];
+        for (int i = 0, j = 0; i < shape.length; i++) {
+            if (i != dim) {
+                out[j++] = shape[i];
+            }
+        }
+        return out;
+    }
+
     public static String str(int... shape) {
         return Arrays.toString(shape);
     }

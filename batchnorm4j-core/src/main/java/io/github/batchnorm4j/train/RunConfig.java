@@ -18,11 +18,12 @@ import java.util.Map;
  * @param epochs          run length in epochs, used when {@code steps} is 0
  * @param validation      items of the training file held out for validation
  * @param data            data folder ({@code --data}), or null to use BN4J_DATA / Debian's folder
+ * @param accumulate      micro-batches of {@code batchSize} per optimizer step ({@code --accumulate}, 1: none)
  */
 public record RunConfig(String model, String norm, String activation, int width, String optimizer, double lr,
                         double momentum, boolean nesterov, double weightDecay, boolean noDecayNormBias,
                         String schedule, long warmupSteps, long stepSize, double gamma, int batchSize, int epochs,
-                        long steps, long seed, int validation, boolean dropLast, String data) {
+                        long steps, long seed, int validation, boolean dropLast, String data, int accumulate) {
     public static final List<String> OPTIMIZERS = List.of("sgd", "adam", "adamw");
     public static final List<String> SCHEDULES = List.of("constant", "step", "cosine");
 
@@ -49,12 +50,28 @@ public record RunConfig(String model, String norm, String activation, int width,
         if (width < 0) {
             throw new IllegalArgumentException("Expected a width >= 0 (0: the model's default), got " + width);
         }
+        if (accumulate < 1) {
+            throw new IllegalArgumentException("Expected --accumulate >= 1 (micro-batches per optimizer step), got "
+                    + accumulate);
+        }
         ModelSpec.of(model, norm, activation); // validates the three names
     }
 
-    /** Total optimizer steps for {@code batchesPerEpoch}. */
+    /** Without gradient accumulation (one batch per optimizer step). */
+    public RunConfig(String model, String norm, String activation, int width, String optimizer, double lr,
+                     double momentum, boolean nesterov, double weightDecay, boolean noDecayNormBias, String schedule,
+                     long warmupSteps, long stepSize, double gamma, int batchSize, int epochs, long steps, long seed,
+                     int validation, boolean dropLast, String data) {
+        this(model, norm, activation, width, optimizer, lr, momentum, nesterov, weightDecay, noDecayNormBias, schedule,
+                warmupSteps, stepSize, gamma, batchSize, epochs, steps, seed, validation, dropLast, data, 1);
+    }
+
+    /**
+     * Total optimizer steps for {@code batchesPerEpoch} batches (micro-batches with {@code accumulate > 1}): an
+     * epoch has {@code floor(batchesPerEpoch / accumulate)} optimizer steps.
+     */
     public long totalSteps(int batchesPerEpoch) {
-        return steps > 0 ? steps : (long) epochs * batchesPerEpoch;
+        return steps > 0 ? steps : (long) epochs * (batchesPerEpoch / accumulate);
     }
 
     public Map<String, String> toMetadata() {
@@ -82,6 +99,7 @@ public record RunConfig(String model, String norm, String activation, int width,
         if (data != null) {
             m.put("data", data);
         }
+        m.put("accumulate", Integer.toString(accumulate));
         Map<String, String> out = new LinkedHashMap<>();
         m.forEach((k, v) -> out.put("run." + k, v));
         return out;
@@ -104,7 +122,8 @@ public record RunConfig(String model, String norm, String activation, int width,
                     Double.parseDouble(g.apply("gamma")), Integer.parseInt(g.apply("batchSize")),
                     Integer.parseInt(g.apply("epochs")), Long.parseLong(g.apply("steps")),
                     Long.parseLong(g.apply("seed")), Integer.parseInt(g.apply("validation")),
-                    Boolean.parseBoolean(g.apply("dropLast")), meta.get("run.data"));
+                    Boolean.parseBoolean(g.apply("dropLast")), meta.get("run.data"),
+                    Integer.parseInt(meta.getOrDefault("run.accumulate", "1"))); // older checkpoints: none
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("Expected a checkpoint with the run configuration (run.* metadata), got "
                     + "an invalid one: " + e.getMessage(), e);
@@ -115,6 +134,6 @@ public record RunConfig(String model, String norm, String activation, int width,
     public RunConfig withLength(int newEpochs, long newSteps) {
         return new RunConfig(model, norm, activation, width, optimizer, lr, momentum, nesterov, weightDecay,
                 noDecayNormBias, schedule, warmupSteps, stepSize, gamma, batchSize, newEpochs, newSteps, seed,
-                validation, dropLast, data);
+                validation, dropLast, data, accumulate);
     }
 }

@@ -5,6 +5,7 @@ import io.github.batchnorm4j.dist.DataParallel;
 import io.github.batchnorm4j.dist.DistributedSampler;
 import io.github.batchnorm4j.loss.CrossEntropyLoss;
 import io.github.batchnorm4j.nn.Module;
+import io.github.batchnorm4j.nn.norm.StatisticsAccumulation;
 import io.github.batchnorm4j.optim.LrSchedule;
 import io.github.batchnorm4j.optim.Optimizer;
 import io.github.batchnorm4j.tensor.Tensor;
@@ -68,6 +69,7 @@ public final class Trainer {
     /** Data-parallel training: this trainer is one rank of {@code parallel}'s group; null for one process. */
     private DataParallel parallel;
     private DistributedSampler sampler;
+    private int accumulate = 1;
 
     public Trainer(Module model, Optimizer optimizer, LrSchedule schedule, DataLoader train, DataLoader validation,
                    Config config) {
@@ -87,10 +89,11 @@ public final class Trainer {
     /**
      * Makes this trainer one rank of a data-parallel group. The training loader's batch size must be the global
      * batch {@code perRankBatch * ranks}: each step this rank trains on its contiguous slice of that global batch
-     * ({@link DistributedSampler}), gradients become the count-weighted average over the ranks before the optimizer
-     * step, the logged loss and the evaluation results are reduced over the ranks, and only a trainer with an
-     * output folder (rank 0) writes files. The model's initial state must already be identical on every rank
-     * ({@link DataParallel#broadcastInitialState()}).
+     * ({@link DistributedSampler}), its loss gradient is scaled to its share of the global batch's mean loss and the
+     * gradients are summed over the ranks before the optimizer step ({@link DataParallel#sumGradients}), the logged
+     * loss and the evaluation results are reduced over the ranks, and only a trainer with an output folder (rank 0)
+     * writes files. The model's initial state must already be identical on every rank ({@link
+     * DataParallel#broadcastInitialState()}).
      */
     public Trainer distributed(DataParallel dp, int perRankBatch, boolean dropLast) {
         int ranks = dp.communicator().size();
@@ -102,6 +105,26 @@ public final class Trainer {
         this.sampler = new DistributedSampler(train.dataSet().size(), perRankBatch, dp.communicator().rank(), ranks,
                 dropLast);
         return this;
+    }
+
+    /**
+     * One optimizer step per {@code k} consecutive batches (micro-batches) of the epoch order, on the gradient of
+     * the mean loss over all their rows (each micro-batch's loss gradient weighted by its share of the rows); the
+     * BatchNorm layers' running statistics are updated once per step with the merged statistics of the
+     * micro-batches ({@link StatisticsAccumulation}). An epoch has {@code floor(B / k)} steps; its last
+     * {@code B mod k} batches are skipped. Each micro-batch is normalised with its own statistics.
+     */
+    public Trainer accumulate(int k) {
+        if (k < 1) {
+            throw new IllegalArgumentException("Expected --accumulate >= 1, got " + k);
+        }
+        this.accumulate = k;
+        return this;
+    }
+
+    /** Rows of batch {@code b} of the (single-process) training loader. */
+    private int rows(int b) {
+        return Math.min(train.batchSize(), train.dataSet().size() - b * train.batchSize());
     }
 
     /** Optimizer steps done so far. */
@@ -134,6 +157,11 @@ public final class Trainer {
     /** Trains up to {@code totalSteps}; returns the last validation result (null without a validation set). */
     public Evaluation fit() throws IOException {
         int perEpoch = train.batchesPerEpoch();
+        int stepsPerEpoch = perEpoch / accumulate;
+        if (stepsPerEpoch == 0 && step < config.totalSteps()) {
+            throw new IllegalArgumentException("Expected at least " + accumulate + " batches per epoch for"
+                    + " --accumulate " + accumulate + ", got " + perEpoch);
+        }
         Path out = config.outDir();
         if (out != null) {
             Files.createDirectories(out);
@@ -147,38 +175,67 @@ public final class Trainer {
         try (MetricsWriter metrics = out == null ? null
                 : MetricsWriter.open(out.resolve("metrics.jsonl"), lastCheckpointStep)) {
             while (step < config.totalSteps()) {
-                long epoch = step / perEpoch;
-                int b = (int) (step % perEpoch);
-                DataLoader.Batch batch = sampler == null ? train.batch(epoch, b)
-                        : train.slice(epoch, sampler.from(b), sampler.to(b));
+                long epoch = step / stepsPerEpoch;
+                int first = (int) (step % stepsPerEpoch) * accumulate;
                 double lr = schedule.lr(step);
                 optimizer.setLr(lr);
                 model.train();
-                for (TrainerCallback cb : callbacks) {
-                    cb.beforeTrainStep(model, step, batch.input());
+                long global = 0; // rows of the whole optimizer step, over all micro-batches and ranks
+                for (int i = 0; i < accumulate; i++) {
+                    global += sampler == null ? rows(first + i) : sampler.globalCount(first + i);
                 }
-                model.zeroGrad(); // every parameter, also any the optimizer does not update (diagnostics read them)
-                Tensor logits = model.forward(batch.input());
-                double l = loss.forward(logits, batch.labels());
+                if (accumulate > 1) {
+                    StatisticsAccumulation.begin(model);
+                }
+                double lossSum = 0;
+                double single = Double.NaN;
+                for (int i = 0; i < accumulate; i++) {
+                    int b = first + i;
+                    DataLoader.Batch batch = sampler == null ? train.batch(epoch, b)
+                            : train.slice(epoch, sampler.from(b), sampler.to(b));
+                    if (i == 0) {
+                        for (TrainerCallback cb : callbacks) {
+                            cb.beforeTrainStep(model, step, batch.input());
+                        }
+                        // every parameter, also any the optimizer does not update (diagnostics read them)
+                        model.zeroGrad();
+                    }
+                    Tensor logits = model.forward(batch.input());
+                    double l = loss.forward(logits, batch.labels());
+                    double[] sums = {batch.size() == 0 ? 0 : l * batch.size(), batch.size()};
+                    if (parallel != null) {
+                        // The global sums; every rank gets the same value, so all stop together.
+                        parallel.sum(sums);
+                    }
+                    if (!Double.isFinite(sums[0] / sums[1])) {
+                        throw diverged(sums[0] / sums[1], epoch, b);
+                    }
+                    lossSum += sums[0];
+                    single = l;
+                    Tensor dLogits = loss.backward();
+                    if (parallel != null || accumulate > 1) {
+                        // This micro-batch's share of the step's mean loss, before the backward: synchronized
+                        // BatchNorm layers couple the ranks' backward passes, exact only on the global loss's
+                        // scale; accumulated gradients then simply add up.
+                        scale(dLogits, (double) batch.size() / global);
+                    }
+                    model.backward(dLogits);
+                }
+                if (accumulate > 1) {
+                    StatisticsAccumulation.commit(model);
+                }
                 if (parallel != null) {
-                    // The mean over the global batch; every rank gets the same value, so all stop together.
-                    double[] sums = parallel.sum(batch.size() == 0 ? 0 : l * batch.size(), batch.size());
-                    l = sums[0] / sums[1];
-                }
-                if (!Double.isFinite(l)) {
-                    throw diverged(l, epoch, b);
-                }
-                model.backward(loss.backward());
-                if (parallel != null) {
-                    parallel.allReduceGradients(batch.size(), sampler.globalCount(b));
+                    parallel.sumGradients();
                 }
                 optimizer.step();
+                // One process, one batch: its mean loss itself (no rounding through the sum).
+                double l = parallel == null && accumulate == 1 ? single : lossSum / global;
                 lastLoss = l;
                 for (TrainerCallback cb : callbacks) {
                     cb.afterTrainStep(model, step, l);
                 }
                 step++;
-                images += sampler == null ? batch.size() : sampler.globalCount(b);
+                images += global;
                 double secs = (System.nanoTime() - t0) / 1e9;
                 double ips = images / Math.max(secs, 1e-9);
                 double eta = (config.totalSteps() - step) * secs / Math.max(1, step - startStep);
@@ -195,7 +252,7 @@ public final class Trainer {
                 if (bar != null) {
                     bar.update(step, l, ips, eta, step == config.totalSteps());
                 }
-                boolean epochEnd = b == perEpoch - 1;
+                boolean epochEnd = step % stepsPerEpoch == 0;
                 if (epochEnd) {
                     if (validation != null) {
                         last = evaluate(validation);
@@ -221,7 +278,7 @@ public final class Trainer {
             last = evaluate(validation); // a run shorter than an epoch still reports validation results
             if (out != null) {
                 try (MetricsWriter metrics = MetricsWriter.open(out.resolve("metrics.jsonl"), Long.MAX_VALUE)) {
-                    metrics.write(evalLine(last, step / perEpoch));
+                    metrics.write(evalLine(last, step / Math.max(1, stepsPerEpoch)));
                 }
             }
         }
@@ -229,6 +286,14 @@ public final class Trainer {
             checkpoint(); // e.g. a resumed run that had nothing left to do still leaves model.safetensors
         }
         return last;
+    }
+
+    private static void scale(Tensor t, double factor) {
+        float f = (float) factor;
+        float[] d = t.data();
+        for (int i = 0; i < d.length; i++) {
+            d[i] *= f;
+        }
     }
 
     private Map<String, Object> evalLine(Evaluation e, long epoch) {

@@ -11,6 +11,7 @@ import io.github.batchnorm4j.models.ModelFactory;
 import io.github.batchnorm4j.models.ModelSpec;
 import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.nn.norm.FrozenBatchNorm;
+import io.github.batchnorm4j.nn.norm.StatisticsAccumulation;
 import io.github.batchnorm4j.nn.norm.SyncBatchNorm;
 import io.github.batchnorm4j.optim.Adam;
 import io.github.batchnorm4j.optim.LrSchedule;
@@ -110,6 +111,10 @@ public final class TrainingRun {
             for (TrainerCallback cb : Diagnostics.defaults()) {
                 trainer.addCallback(cb);
             }
+        }
+        if (config.accumulate() > 1) {
+            StatisticsAccumulation.check(model, config.batchSize());
+            trainer.accumulate(config.accumulate());
         }
         if (ranks > 1) {
             parallel = new DataParallel(model, comm);

@@ -1,5 +1,6 @@
 package io.github.batchnorm4j.golden;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,6 +31,37 @@ class CommittedGoldenCasesTest {
             GoldenResult r = GoldenRunner.run(GoldenCase.read(f));
             assertTrue(r.passed(), r.line());
         }));
+    }
+
+    /**
+     * The masked cases reach every op, both layouts and a running update; the fully valid mask's expected tensors
+     * (computed by the generator from the masked definition) equal PyTorch's own unmasked BatchNorm on the same
+     * inputs, which checks the definition the masked expectations come from.
+     */
+    @Test
+    void maskedCasesCoverTheOpsAndAFullMaskIsTheUnmaskedCase() throws IOException {
+        Set<GoldenOp> ops = EnumSet.noneOf(GoldenOp.class);
+        Set<MemoryFormat> formats = EnumSet.noneOf(MemoryFormat.class);
+        boolean tracked = false;
+        for (Path f : GoldenCase.list(CASES)) {
+            GoldenCase c = GoldenCase.read(f);
+            if (c.masked()) {
+                ops.add(c.op());
+                formats.add(c.memoryFormat());
+                tracked |= c.trackRunningStats() && c.training();
+            }
+        }
+        assertEquals(EnumSet.allOf(GoldenOp.class), ops);
+        assertEquals(EnumSet.allOf(MemoryFormat.class), formats);
+        assertTrue(tracked, "a masked running update");
+        GoldenCase all = GoldenCase.read(CASES.resolve("bn1d_masked_all_train" + GoldenCase.SUFFIX));
+        GoldenCase plain = GoldenCase.read(CASES.resolve("bn1d_train" + GoldenCase.SUFFIX));
+        for (float v : all.tensor("mask").data()) {
+            assertEquals(1f, v);
+        }
+        for (String name : plain.tensorNames()) {
+            assertArrayEquals(plain.tensor(name).data(), all.tensor(name).data(), name);
+        }
     }
 
     /** The set is only useful if it reaches every op and both layouts, with and without state and affine. */

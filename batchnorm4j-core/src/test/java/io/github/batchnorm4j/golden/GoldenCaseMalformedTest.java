@@ -172,4 +172,29 @@ class GoldenCaseMalformedTest {
         Path f = edit(BN, null, t -> t.put("x", SafeTensors.Entry.f32(x, 3, 7, 5, 9)));
         assertEquals(f + ": tensor 'x': expected finite values, got NaN at index 5", problem(f));
     }
+    @Test
+    void maskedCaseWithoutItsMask() throws IOException {
+        Path f = edit("bn2d_masked_train", null, t -> t.remove("mask"));
+        assertEquals(f + ": missing tensor 'mask' (masked is true)", problem(f));
+    }
+
+    @Test
+    void maskWithTheWrongShapeOrValues() throws IOException {
+        Path f = edit("bn2d_masked_train", null, t -> t.put("mask", SafeTensors.Entry.f32(new float[3 * 5 * 4], 3, 5,
+                4)));
+        assertEquals(f + ": tensor 'mask': expected shape [3, 4, 6], got [3, 5, 4]", problem(f));
+        float[] m = new float[3 * 4 * 6];
+        java.util.Arrays.fill(m, 1f);
+        m[7] = 0.5f;
+        Path g = edit("bn2d_masked_train", null, t -> t.put("mask", SafeTensors.Entry.f32(m, 3, 4, 6)));
+        assertEquals(g + ": tensor 'mask': expected values 0 or 1, got 0.5 at index 7", problem(g));
+    }
+
+    @Test
+    void maskInAnUnmaskedCase() throws IOException {
+        Path f = edit("bn2d_masked_train", md -> md.remove("masked"), null);
+        assertEquals(f + ": unexpected tensor 'mask'; with affine=true and track_running_stats=true a batch_norm case"
+                + " holds exactly x, grad_y, weight, bias, running_mean, running_var, y, grad_x, grad_weight,"
+                + " grad_bias, running_mean_after, running_var_after", problem(f));
+    }
 }

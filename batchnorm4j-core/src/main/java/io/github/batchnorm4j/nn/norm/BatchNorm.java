@@ -1,8 +1,11 @@
 package io.github.batchnorm4j.nn.norm;
 
 import io.github.batchnorm4j.dist.Communicator;
+import io.github.batchnorm4j.dist.GroupStatistics;
 import io.github.batchnorm4j.functional.Functional;
-import io.github.batchnorm4j.nn.LongState;
+import io.github.batchnorm4j.functional.RunningStats;
+import io.github.batchnorm4j.functional.StatsCombine;
+import io.github.batchnorm4j.functional.StatsTransform;
 import io.github.batchnorm4j.tensor.Tensor;
 import java.util.function.Consumer;
 
@@ -24,11 +27,10 @@ import java.util.function.Consumer;
 public class BatchNorm extends NormLayer {
     private final int numFeatures;
     private final NormOptions options;
-    private final Tensor runningMean;
-    private final Tensor runningVar;
-    private final LongState numBatchesTracked;
-    /** Non-null when training statistics are synchronized over a group ({@link SyncBatchNorm}). */
-    private SyncedStatistics sync;
+    /** The running buffers and their update rule; null without running statistics. */
+    private final RunningStats runningStats;
+    /** Non-null when training statistics are combined over a group ({@link SyncBatchNorm}). */
+    private GroupStatistics group;
     private Consumer<Tensor> inputObserver;
 
     public BatchNorm(int numFeatures) {
@@ -36,18 +38,16 @@ public class BatchNorm extends NormLayer {
     }
 
     public BatchNorm(int numFeatures, NormOptions options) {
+        this(numFeatures, options, RunningStats.VarianceRule.VARIANCE);
+    }
+
+    /** With the running-variance rule {@code rule} (Batch Renormalization's running sigma is one). */
+    BatchNorm(int numFeatures, NormOptions options, RunningStats.VarianceRule rule) {
         super(new int[] {checkFeatures(numFeatures)}, options.affine());
         this.numFeatures = numFeatures;
         this.options = options;
-        if (options.trackRunningStats()) {
-            runningMean = registerBuffer("running_mean", Tensor.zeros(numFeatures));
-            runningVar = registerBuffer("running_var", Tensor.full(1f, numFeatures));
-            numBatchesTracked = registerLongBuffer("num_batches_tracked");
-        } else {
-            runningMean = null;
-            runningVar = null;
-            numBatchesTracked = null;
-        }
+        runningStats = options.trackRunningStats()
+                ? registerRunningStats(numFeatures, options.momentum(), rule) : null;
     }
 
     /**
@@ -58,6 +58,11 @@ public class BatchNorm extends NormLayer {
         return training || !trackRunningStats;
     }
 
+    /**
+     * The pipeline's choices: batch statistics per {@link #useBatchStatistics}, updating the running statistics
+     * in training; the statistics combined over the group in training when synchronized; {@link #transform} (none
+     * for BatchNorm).
+     */
     @Override
     public Tensor forward(Tensor x) {
         Functional.checkRank(x, 2, 5, "[N, C, ...]");
@@ -66,50 +71,43 @@ public class BatchNorm extends NormLayer {
             inputObserver.accept(x);
         }
         boolean batchStats = useBatchStatistics(isTraining(), options.trackRunningStats());
-        boolean update = batchStats && options.trackRunningStats();
-        double factor = 0;
-        if (update) {
-            Double m = options.momentum();
-            factor = m == null ? 1.0 / (numBatchesTracked.get() + 1) : m;
-        }
-        // Running buffers are passed when they are used or updated; eval without tracking uses batch stats only.
-        Tensor rm = options.trackRunningStats() ? runningMean : null;
-        Tensor rv = options.trackRunningStats() ? runningVar : null;
-        if (sync != null && isTraining()) {
-            // SyncBatchNorm: statistics of the global batch over the communicator group.
-            Tensor ys = sync.forward(x, rm, rv, weightValue(), biasValue(), update, factor, options.eps());
-            if (update) {
-                numBatchesTracked.increment();
-            }
-            return ys;
-        }
-        if (sync != null) {
-            sync.forget();
-        }
-        Tensor y = remember(x, Functional.batchNorm(x, rm, rv, weightValue(), biasValue(), batchStats, factor,
-                options.eps(), workspace()));
-        if (update) {
-            numBatchesTracked.increment(); // only after a successful forward: a rejected batch changes nothing
-        }
-        return y;
+        StatsCombine combine = isTraining() ? group : null;
+        return remember(x, Functional.batchNorm(x, weightValue(), biasValue(), runningStats, batchStats,
+                options.eps(), combine, batchStats ? transform() : null, workspace()));
     }
 
     @Override
-    public Tensor backward(Tensor gradOutput) {
-        if (sync != null && sync.pending()) {
-            return sync.backward(gradOutput, weight(), bias());
-        }
-        return super.backward(gradOutput);
+    Tensor forwardMasked(Tensor x, Tensor mask) {
+        Functional.checkRank(x, 2, 5, "[N, C, ...]");
+        checkChannels(x, numFeatures);
+        boolean batchStats = useBatchStatistics(isTraining(), options.trackRunningStats());
+        return remember(x, Functional.batchNorm(x, mask, weightValue(), biasValue(), runningStats, batchStats,
+                options.eps(), isTraining() ? group : null, workspace()));
+    }
+
+    /** The statistics transform of a training forward (Batch Renormalization's r/d); null for BatchNorm. */
+    StatsTransform transform() {
+        return null;
     }
 
     /** The group whose global batch gives the training statistics, or null for this process's batch only. */
     public Communicator communicator() {
-        return sync == null ? null : sync.communicator();
+        return group == null ? null : group.communicator();
+    }
+
+    /** The combine of the training statistics, or null (this process's batch only). */
+    StatsCombine combine() {
+        return group;
     }
 
     /** Synchronizes training statistics over {@code c} (null: back to local statistics). */
     void synchronize(Communicator c) {
-        sync = c == null ? null : new SyncedStatistics(c, numFeatures, workspace());
+        group = c == null ? null : new GroupStatistics(c);
+    }
+
+    /** The running statistics (buffers, momentum rule, count), or null without them. */
+    public RunningStats runningStats() {
+        return runningStats;
     }
 
     public int numFeatures() {
@@ -122,22 +120,22 @@ public class BatchNorm extends NormLayer {
 
     /** Running mean {@code [C]}, or null without running statistics. */
     public Tensor runningMean() {
-        return runningMean;
+        return runningStats == null ? null : runningStats.mean();
     }
 
     /** Running unbiased variance {@code [C]}, or null without running statistics. */
     public Tensor runningVar() {
-        return runningVar;
+        return runningStats == null ? null : runningStats.var();
     }
 
     /** Number of training batches seen, or -1 without running statistics. */
     public long numBatchesTracked() {
-        return numBatchesTracked == null ? -1 : numBatchesTracked.get();
+        return runningStats == null ? -1 : runningStats.numBatchesTracked();
     }
 
     public void setNumBatchesTracked(long n) {
-        if (numBatchesTracked != null) {
-            numBatchesTracked.set(n);
+        if (runningStats != null) {
+            runningStats.setNumBatchesTracked(n);
         }
     }
 

@@ -2,9 +2,9 @@ package io.github.batchnorm4j.nn.norm;
 
 import io.github.batchnorm4j.functional.Functional;
 import io.github.batchnorm4j.functional.NormGradients;
-import io.github.batchnorm4j.functional.NormResult;
 import io.github.batchnorm4j.functional.NormSaved;
-import io.github.batchnorm4j.kernel.Kernels;
+import io.github.batchnorm4j.functional.RunningStats;
+import io.github.batchnorm4j.functional.StatsTransform;
 import io.github.batchnorm4j.tensor.Tensor;
 
 /**
@@ -52,14 +52,14 @@ public class BatchRenorm extends BatchNorm {
     // Per-channel buffers, reused by every training step (the channel count is fixed): no per-step allocation.
     private final double[] lastR;
     private final double[] lastD;
-    private final float[] oldMean;
-    private final float[] oldVar;
-    private final double[] effMean;
-    private final double[] effInvStd;
     /** gamma * r for the backward. */
     private final Tensor gammaR;
+    /** The limits of the current training forward (read by {@link #apply}). */
+    private double stepRmax = Double.NaN;
+    private double stepDmax = Double.NaN;
     private double lastRmax = Double.NaN;
     private double lastDmax = Double.NaN;
+    private final StatsTransform renorm = this::renorm;
 
     /** BatchNorm defaults with the paper's schedules ({@link RenormSchedule#paperRmax}, {@link RenormSchedule#paperDmax}). */
     public BatchRenorm(int numFeatures) {
@@ -72,7 +72,8 @@ public class BatchRenorm extends BatchNorm {
 
     public BatchRenorm(int numFeatures, NormOptions options, RenormSchedule rmax, RenormSchedule dmax,
                        RunningSigma runningSigma) {
-        super(numFeatures, checkOptions(options));
+        super(numFeatures, checkOptions(options), java.util.Objects.requireNonNull(runningSigma, "runningSigma")
+                == RunningSigma.SIGMA ? RunningStats.VarianceRule.SIGMA : RunningStats.VarianceRule.VARIANCE);
         for (double v : new double[] {rmax.from(), rmax.to()}) {
             if (!(v >= 1)) {
                 throw new IllegalArgumentException("Expected rmax >= 1, got rmax=" + v);
@@ -85,13 +86,9 @@ public class BatchRenorm extends BatchNorm {
         }
         this.rmax = rmax;
         this.dmax = dmax;
-        this.runningSigma = java.util.Objects.requireNonNull(runningSigma, "runningSigma");
+        this.runningSigma = runningSigma;
         lastR = new double[numFeatures];
         lastD = new double[numFeatures];
-        oldMean = new float[numFeatures];
-        oldVar = new float[numFeatures];
-        effMean = new double[numFeatures];
-        effInvStd = new double[numFeatures];
         gammaR = Tensor.zeros(numFeatures);
     }
 
@@ -103,66 +100,64 @@ public class BatchRenorm extends BatchNorm {
         return options;
     }
 
+    /**
+     * BatchNorm's pipeline with this layer as the transform: (global) batch statistics, then r and d against the
+     * running statistics before this step's update, then the running update, then one normalize pass.
+     */
     @Override
     public Tensor forward(Tensor x) {
         if (!isTraining()) {
             lastInput = null;
             return super.forward(x);
         }
-        Functional.checkRank(x, 2, 5, "[N, C, ...]");
-        checkChannels(x, numFeatures());
-        int c = x.dim(1);
-        long step = numBatchesTracked();
-        double rm = rmax.at(step), dm = dmax.at(step);
-        double eps = options().eps();
-        // r and d compare with the running statistics before this step's update.
-        System.arraycopy(runningMean().data(), 0, oldMean, 0, c);
-        System.arraycopy(runningVar().data(), 0, oldVar, 0, c);
-        Double mom = options().momentum();
-        double factor = mom == null ? 1.0 / (step + 1) : mom;
-        // BatchNorm's own training forward: batch statistics, running update and the r = 1, d = 0 output, through
-        // exactly the code BatchNorm runs, so that rmax = 1, dmax = 0 is BatchNorm bit for bit.
-        NormResult bn = Functional.batchNorm(x, runningMean(), runningVar(), weightValue(), biasValue(), true, factor,
-                eps, workspace());
-        setNumBatchesTracked(step + 1);
-        double[] mean = bn.saved().mean();
-        double[] invStd = bn.saved().invStd();
-        double[] r = lastR;
-        double[] d = lastD;
-        boolean identity = true;
-        float[] runVar = runningVar().data();
-        for (int ch = 0; ch < c; ch++) {
-            double sigmaB = 1.0 / invStd[ch];
-            double sigma = Math.sqrt((double) oldVar[ch] + eps);
-            if (runningSigma == RunningSigma.SIGMA) { // replaces BatchNorm's variance update
-                double s = sigma + factor * (sigmaB - sigma);
-                runVar[ch] = (float) Math.max(0.0, s * s - eps);
-            }
-            r[ch] = clip(sigmaB / sigma, 1.0 / rm, rm);
-            d[ch] = clip((mean[ch] - oldMean[ch]) / sigma, -dm, dm);
-            identity &= r[ch] == 1 && d[ch] == 0;
-            // (x - mu_B) * invStd * r + d  ==  (x - (mu_B - d * sigma_B / r)) * (invStd * r)
-            effMean[ch] = mean[ch] - d[ch] * sigmaB / r[ch];
-            effInvStd[ch] = invStd[ch] * r[ch];
-        }
-        Tensor y = bn.output();
-        if (!identity) {
-            Tensor w = weightValue();
-            Tensor b = biasValue();
-            // The saved geometry is BatchNorm's for x: the same layout the output was written in.
-            Kernels.norm().normalize(x.data(), 0, y.data(), 0, bn.saved().geometry(), effMean, effInvStd,
-                    w == null ? null : w.data(), b == null ? null : b.data());
-        }
+        long step = numBatchesTracked(); // the schedules' step: before the update
+        stepRmax = rmax.at(step);
+        stepDmax = dmax.at(step);
+        Tensor y = super.forward(x);
         lastInput = x;
-        lastSaved = bn.saved();
+        lastSaved = lastSaved();
         trained = true;
-        lastRmax = rm;
-        lastDmax = dm;
+        lastRmax = stepRmax;
+        lastDmax = stepDmax;
         return y;
+    }
+
+    @Override
+    StatsTransform transform() {
+        return renorm;
+    }
+
+    /**
+     * The transform phase: {@code r = clip(sigma_B / sigma, 1/rmax, rmax)},
+     * {@code d = clip((mu_B - mu) / sigma, -dmax, dmax)} against the running statistics {@code before} (not yet
+     * updated), and the statistics that make one normalize pass compute {@code (x - mu_B)/sigma_B * r + d}.
+     */
+    private void renorm(double[] mean, double[] invStd, RunningStats before, double eps, double[] normMean,
+                        double[] normInvStd, int channels) {
+        float[] runMean = before.mean().data();
+        float[] runVar = before.var().data();
+        for (int ch = 0; ch < channels; ch++) {
+            double sigmaB = 1.0 / invStd[ch];
+            double sigma = Math.sqrt((double) runVar[ch] + eps);
+            double r = clip(sigmaB / sigma, 1.0 / stepRmax, stepRmax);
+            double d = clip((mean[ch] - runMean[ch]) / sigma, -stepDmax, stepDmax);
+            lastR[ch] = r;
+            lastD[ch] = d;
+            // (x - mu_B) * invStd * r + d  ==  (x - (mu_B - d * sigma_B / r)) * (invStd * r)
+            normMean[ch] = mean[ch] - d * sigmaB / r;
+            normInvStd[ch] = invStd[ch] * r;
+        }
     }
 
     private static double clip(double v, double lo, double hi) {
         return Math.max(lo, Math.min(hi, v));
+    }
+
+    /** A mask would change the statistics this layer's r/d or virtual batches are defined by: refused. */
+    @Override
+    Tensor forwardMasked(Tensor x, Tensor mask) {
+        throw new IllegalArgumentException("Expected no mask for BatchRenorm (BatchNorm, SyncBatchNorm, LayerNorm,"
+                + " GroupNorm and InstanceNorm take one), got a mask of shape " + mask.shapeString());
     }
 
     @Override
@@ -173,7 +168,8 @@ public class BatchRenorm extends BatchNorm {
         int c = lastR.length;
         Tensor w = weightValue();
         // With r and d constant, y = (gamma * r) * xhat_B + (gamma * d + beta): BatchNorm's backward with gamma * r
-        // (through BatchNorm's own backward code), whose affine gradients are sum(dy * xhat_B) and sum(dy).
+        // (through BatchNorm's own backward code, combined over the group when synchronized), whose affine
+        // gradients are sum(dy * xhat_B) and sum(dy).
         float[] gr = gammaR.data();
         for (int ch = 0; ch < c; ch++) {
             gr[ch] = (float) ((w == null ? 1.0 : w.data()[ch]) * lastR[ch]);

@@ -1,10 +1,7 @@
 package io.github.batchnorm4j.nn.norm;
 
 import io.github.batchnorm4j.functional.Functional;
-import io.github.batchnorm4j.functional.NormGradients;
-import io.github.batchnorm4j.functional.NormResult;
-import io.github.batchnorm4j.functional.NormSaved;
-import io.github.batchnorm4j.functional.NormWorkspace;
+import io.github.batchnorm4j.functional.VirtualBatches;
 import io.github.batchnorm4j.tensor.Tensor;
 
 /**
@@ -21,17 +18,14 @@ import io.github.batchnorm4j.tensor.Tensor;
  * constant momentum the batch therefore moves the running statistics by {@code 1 - (1 - m)^v} in total, as if
  * each virtual batch were a step; choose the momentum per virtual batch. Eval mode is BatchNorm's eval.
  * With {@code ghostBatchSize >= N} it is BatchNorm exactly.
+ *
+ * <p><b>Synchronized</b> ({@link SyncBatchNorm#convert}): the virtual batches are those of the global batch (all
+ * ranks' rows in rank order), so a virtual batch may span ranks; statistics, running updates and gradients are
+ * exactly those of one process with the global batch ({@link VirtualBatches}).
  */
 public class GhostBatchNorm extends BatchNorm {
-    private final int ghostBatchSize;
-    private Tensor lastInput;
-    private int lastVirtualBatches;
-    // Per virtual batch j, reused from call to call (grown when a batch has more virtual batches): the copy of
-    // its samples, of their gradient, BatchNorm's workspace (statistics, output, gradients) and saved statistics.
-    private Tensor[] slices = new Tensor[0];
-    private Tensor[] gradSlices = new Tensor[0];
-    private NormWorkspace[] sliceWorkspaces = new NormWorkspace[0];
-    private NormSaved[] saved = new NormSaved[0];
+    private final VirtualBatches batches;
+    private boolean lastTraining;
 
     public GhostBatchNorm(int numFeatures, int ghostBatchSize) {
         this(numFeatures, ghostBatchSize, NormOptions.BATCH_NORM);
@@ -39,138 +33,50 @@ public class GhostBatchNorm extends BatchNorm {
 
     public GhostBatchNorm(int numFeatures, int ghostBatchSize, NormOptions options) {
         super(numFeatures, options);
-        if (ghostBatchSize <= 0) {
-            throw new IllegalArgumentException("Expected ghost_batch_size > 0, got ghost_batch_size=" + ghostBatchSize);
-        }
-        this.ghostBatchSize = ghostBatchSize;
+        this.batches = new VirtualBatches(ghostBatchSize);
     }
 
     public int ghostBatchSize() {
-        return ghostBatchSize;
+        return batches.size();
     }
 
     /** Number of virtual batches a batch of {@code n} samples is split into. */
     public int virtualBatches(int n) {
-        return (n + ghostBatchSize - 1) / ghostBatchSize;
+        return batches.virtualBatches(n);
     }
 
     @Override
     public Tensor forward(Tensor x) {
+        lastTraining = false;
         if (!useBatchStatistics(isTraining(), options().trackRunningStats())) {
-            lastInput = null;
             return super.forward(x);
         }
         Functional.checkRank(x, 2, 5, "[N, C, ...]");
         checkChannels(x, numFeatures());
-        int n = x.dim(0);
-        int v = virtualBatches(n);
-        int lastSize = n - (v - 1) * ghostBatchSize;
-        // Checked before the first virtual batch updates anything: a rejected batch changes no state.
-        if (n > 0 && (long) lastSize * x.spatialSize() == 1) {
-            throw new IllegalArgumentException("Expected more than 1 value per channel in every virtual batch when "
-                    + "training, got a last virtual batch of 1 sample (batch " + n + ", ghost_batch_size "
-                    + ghostBatchSize + ") for input size " + x.shapeString());
-        }
-        boolean update = isTraining() && options().trackRunningStats();
-        Tensor rm = update ? runningMean() : null;
-        Tensor rv = update ? runningVar() : null;
-        Tensor y = workspace().output(x); // every element is written: the virtual batches tile the batch
-        grow(v);
-        for (int j = 0; j < v; j++) {
-            // Each virtual batch runs BatchNorm's own training forward on a copy of its samples, so that the
-            // sequential-BatchNorm semantics hold bit for bit whatever the kernels do inside.
-            Tensor xs = slice(x, j, slices);
-            double factor = 0;
-            if (update) {
-                Double mom = options().momentum();
-                factor = mom == null ? 1.0 / (numBatchesTracked() + 1) : mom;
-            }
-            NormResult r = Functional.batchNorm(xs, rm, rv, weightValue(), biasValue(), true, factor,
-                    options().eps(), sliceWorkspaces[j]);
-            if (update) {
-                setNumBatchesTracked(numBatchesTracked() + 1);
-            }
-            System.arraycopy(r.output().data(), 0, y.data(), offset(x, j), xs.numel());
-            saved[j] = r.saved();
-        }
-        lastInput = x;
-        lastVirtualBatches = v;
+        Tensor y = batches.forward(x, weightValue(), biasValue(), isTraining() ? runningStats() : null,
+                options().eps(), isTraining() ? combine() : null, workspace());
+        lastTraining = true;
         return y;
-    }
-
-    /** Makes room for {@code v} virtual batches (each keeps its buffers from call to call). */
-    private void grow(int v) {
-        if (sliceWorkspaces.length < v) {
-            int old = sliceWorkspaces.length;
-            slices = java.util.Arrays.copyOf(slices, v);
-            gradSlices = java.util.Arrays.copyOf(gradSlices, v);
-            saved = java.util.Arrays.copyOf(saved, v);
-            sliceWorkspaces = java.util.Arrays.copyOf(sliceWorkspaces, v);
-            for (int j = old; j < v; j++) {
-                sliceWorkspaces[j] = new NormWorkspace();
-            }
-        }
-    }
-
-    /**
-     * Samples {@code [j * K, min((j + 1) * K, N))} of x, copied (whole samples are contiguous in both formats)
-     * into {@code buffers[j]}, which is replaced when it does not have the slice's shape and format.
-     */
-    private Tensor slice(Tensor x, int j, Tensor[] buffers) {
-        int n = x.dim(0);
-        int from = j * ghostBatchSize;
-        int size = Math.min(ghostBatchSize, n - from);
-        Tensor b = buffers[j];
-        if (b == null || !isSlice(b, x, size)) {
-            int[] shape = x.shape();
-            shape[0] = size;
-            b = Tensor.zeros(x.format(), shape);
-            buffers[j] = b;
-        }
-        System.arraycopy(x.data(), offset(x, j), b.data(), 0, b.numel());
-        return b;
-    }
-
-    /** Whether {@code b} is laid out as {@code size} samples of x. */
-    private static boolean isSlice(Tensor b, Tensor x, int size) {
-        if (b.format() != x.format() || b.rank() != x.rank() || b.dim(0) != size) {
-            return false;
-        }
-        for (int i = 1; i < x.rank(); i++) {
-            if (b.dim(i) != x.dim(i)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private int offset(Tensor x, int j) {
-        return j * ghostBatchSize * (x.numel() / x.dim(0));
     }
 
     /**
      * The concatenation of BatchNorm's input gradients of the virtual batches; the affine gradients are added
      * once per virtual batch, as consecutive BatchNorm backwards would add them.
      */
+    /** A mask would change the statistics this layer's r/d or virtual batches are defined by: refused. */
+    @Override
+    Tensor forwardMasked(Tensor x, Tensor mask) {
+        throw new IllegalArgumentException("Expected no mask for GhostBatchNorm (BatchNorm, SyncBatchNorm, LayerNorm,"
+                + " GroupNorm and InstanceNorm take one), got a mask of shape " + mask.shapeString());
+    }
+
     @Override
     public Tensor backward(Tensor gradOutput) {
-        if (lastInput == null) {
+        if (!lastTraining) {
             return super.backward(gradOutput);
         }
-        Tensor x = lastInput;
-        Functional.checkGradientShape(x, gradOutput);
-        Tensor dy = workspace().gradientIn(gradOutput, x.format());
-        Tensor dx = workspace().gradInput(x); // every element is written
         boolean affine = weight() != null;
-        for (int j = 0; j < lastVirtualBatches; j++) {
-            NormGradients g = Functional.normBackward(saved[j], slices[j], slice(dy, j, gradSlices), weightValue(),
-                    affine, sliceWorkspaces[j]);
-            System.arraycopy(g.input().data(), 0, dx.data(), offset(x, j), slices[j].numel());
-            if (affine) {
-                weight().accumulate(g.weight());
-                bias().accumulate(g.bias());
-            }
-        }
-        return dx;
+        return batches.backward(gradOutput, weightValue(), affine ? weight().grad().data() : null,
+                affine ? bias().grad().data() : null, workspace());
     }
 }

@@ -39,6 +39,13 @@ public class GroupNorm extends NormLayer {
                 workspace()));
     }
 
+    @Override
+    Tensor forwardMasked(Tensor x, Tensor mask) {
+        Functional.checkRank(x, 2, 5, "[N, C, ...]");
+        checkChannels(x, numChannels);
+        return remember(x, Functional.groupNorm(x, mask, numGroups, weightValue(), biasValue(), eps, workspace()));
+    }
+
     public int numGroups() {
         return numGroups;
     }

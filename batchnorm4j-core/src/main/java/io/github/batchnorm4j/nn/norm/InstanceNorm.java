@@ -1,7 +1,7 @@
 package io.github.batchnorm4j.nn.norm;
 
 import io.github.batchnorm4j.functional.Functional;
-import io.github.batchnorm4j.nn.LongState;
+import io.github.batchnorm4j.functional.RunningStats;
 import io.github.batchnorm4j.tensor.Tensor;
 
 /**
@@ -15,9 +15,7 @@ import io.github.batchnorm4j.tensor.Tensor;
 public class InstanceNorm extends NormLayer {
     private final int numFeatures;
     private final NormOptions options;
-    private final Tensor runningMean;
-    private final Tensor runningVar;
-    private final LongState numBatchesTracked;
+    private final RunningStats runningStats;
 
     public InstanceNorm(int numFeatures) {
         this(numFeatures, NormOptions.INSTANCE_NORM);
@@ -27,15 +25,8 @@ public class InstanceNorm extends NormLayer {
         super(new int[] {BatchNorm.checkFeatures(numFeatures)}, options.affine());
         this.numFeatures = numFeatures;
         this.options = options;
-        if (options.trackRunningStats()) {
-            runningMean = registerBuffer("running_mean", Tensor.zeros(numFeatures));
-            runningVar = registerBuffer("running_var", Tensor.full(1f, numFeatures));
-            numBatchesTracked = registerLongBuffer("num_batches_tracked");
-        } else {
-            runningMean = null;
-            runningVar = null;
-            numBatchesTracked = null;
-        }
+        runningStats = options.trackRunningStats()
+                ? registerRunningStats(numFeatures, options.momentum(), RunningStats.VarianceRule.VARIANCE) : null;
     }
 
     @Override
@@ -43,30 +34,29 @@ public class InstanceNorm extends NormLayer {
         Functional.checkRank(x, 3, 5, "[N, C, L], [N, C, H, W] or [N, C, D, H, W]");
         checkChannels(x, numFeatures);
         boolean inputStats = BatchNorm.useBatchStatistics(isTraining(), options.trackRunningStats());
-        boolean update = inputStats && options.trackRunningStats();
-        double factor = 0;
-        if (update) {
-            Double m = options.momentum();
-            factor = m == null ? 1.0 / (numBatchesTracked.get() + 1) : m;
-        }
-        Tensor y = remember(x, Functional.instanceNorm(x, runningMean, runningVar, weightValue(), biasValue(),
-                inputStats, factor, options.eps(), workspace()));
-        if (update) {
-            numBatchesTracked.increment();
-        }
-        return y;
+        return remember(x, Functional.instanceNorm(x, weightValue(), biasValue(), runningStats, inputStats,
+                options.eps(), workspace()));
+    }
+
+    @Override
+    Tensor forwardMasked(Tensor x, Tensor mask) {
+        Functional.checkRank(x, 3, 5, "[N, C, L], [N, C, H, W] or [N, C, D, H, W]");
+        checkChannels(x, numFeatures);
+        boolean inputStats = BatchNorm.useBatchStatistics(isTraining(), options.trackRunningStats());
+        return remember(x, Functional.instanceNorm(x, mask, weightValue(), biasValue(), runningStats, inputStats,
+                options.eps(), workspace()));
     }
 
     public Tensor runningMean() {
-        return runningMean;
+        return runningStats == null ? null : runningStats.mean();
     }
 
     public Tensor runningVar() {
-        return runningVar;
+        return runningStats == null ? null : runningStats.var();
     }
 
     public long numBatchesTracked() {
-        return numBatchesTracked == null ? -1 : numBatchesTracked.get();
+        return runningStats == null ? -1 : runningStats.numBatchesTracked();
     }
 
     public NormOptions options() {

@@ -37,6 +37,12 @@ public class LayerNorm extends NormLayer {
                 workspace()));
     }
 
+    @Override
+    Tensor forwardMasked(Tensor x, Tensor mask) {
+        return remember(x, Functional.layerNorm(x, mask, normalizedShape, weightValue(), biasValue(), eps,
+                workspace()));
+    }
+
     public int[] normalizedShape() {
         return normalizedShape.clone();
     }

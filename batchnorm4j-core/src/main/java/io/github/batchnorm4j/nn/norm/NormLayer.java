@@ -5,6 +5,7 @@ import io.github.batchnorm4j.functional.NormGradients;
 import io.github.batchnorm4j.functional.NormResult;
 import io.github.batchnorm4j.functional.NormSaved;
 import io.github.batchnorm4j.functional.NormWorkspace;
+import io.github.batchnorm4j.functional.RunningStats;
 import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.nn.Parameter;
 import io.github.batchnorm4j.tensor.Tensor;
@@ -42,6 +43,16 @@ abstract class NormLayer extends Module {
         return bias;
     }
 
+    /**
+     * Registers PyTorch's running-statistics buffers ({@code running_mean} 0, {@code running_var} 1,
+     * {@code num_batches_tracked} 0) and returns them as the layer's {@link RunningStats}.
+     */
+    RunningStats registerRunningStats(int channels, Double momentum, RunningStats.VarianceRule rule) {
+        return new RunningStats(registerBuffer("running_mean", Tensor.zeros(channels)),
+                registerBuffer("running_var", Tensor.full(1f, channels)), registerLongBuffer("num_batches_tracked"),
+                momentum, rule);
+    }
+
     NormWorkspace workspace() {
         return workspace;
     }
@@ -52,6 +63,29 @@ abstract class NormLayer extends Module {
 
     Tensor biasValue() {
         return bias == null ? null : bias.value();
+    }
+
+    /**
+     * Masked forward: the statistics (and the running update, count-weighted) are those of the positions where
+     * {@code mask} is 1 (shape: x's without the channel dimension — {@code [N]} for {@code (N, C)},
+     * {@code [N, L]} for {@code (N, C, L)}, {@code [N, H, W]} for images); the output is computed at every
+     * position, and {@link #backward} is the exact gradient of that definition (masked positions get only the
+     * direct term). A null mask is {@link #forward(Tensor)}.
+     */
+    public Tensor forward(Tensor x, Tensor mask) {
+        return mask == null ? forward(x) : forwardMasked(x, mask);
+    }
+
+    /** The masked forward of this layer; refused by layers whose statistics do not support a mask. */
+    Tensor forwardMasked(Tensor x, Tensor mask) {
+        throw new IllegalArgumentException("Expected no mask for " + getClass().getSimpleName() + " (BatchNorm,"
+                + " SyncBatchNorm, LayerNorm, GroupNorm and InstanceNorm take one), got a mask of shape "
+                + mask.shapeString());
+    }
+
+    /** The saved statistics of the last forward (null before any). */
+    NormSaved lastSaved() {
+        return saved;
     }
 
     /** Records the forward so that backward can use it; returns the output. */

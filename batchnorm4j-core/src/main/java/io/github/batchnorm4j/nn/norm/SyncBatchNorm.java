@@ -6,10 +6,11 @@ import java.util.Objects;
 
 /**
  * Batch Normalization whose training statistics are those of the <em>global</em> batch: the concatenation of the
- * batches of all ranks of a {@link Communicator} group (PyTorch's {@code SyncBatchNorm}). Per step it costs one
- * all-gather of {@code 1 + 2C} doubles in forward and one all-reduce of {@code 2C} doubles in backward; the
- * algorithm is described in {@code SyncedStatistics}. The result equals {@link BatchNorm} on the concatenated
- * batch (up to rounding), also with uneven per-rank batches and with ranks that have no rows.
+ * batches of all ranks of a {@link Communicator} group (PyTorch's {@code SyncBatchNorm}): BatchNorm with the
+ * pipeline's combine phase ({@link io.github.batchnorm4j.dist.GroupStatistics}). Per step it costs one
+ * all-gather of {@code 1 + 2C} doubles in forward and one all-reduce of {@code 2C} doubles in backward. The result
+ * equals {@link BatchNorm} on the concatenated batch (up to rounding), also with uneven per-rank batches and with ranks
+ * that have no rows.
  *
  * <p>In eval mode it is exactly {@link BatchNorm} (running statistics, no communication). The state keys are
  * BatchNorm's, so checkpoints are interchangeable. The gamma/beta gradients are this rank's share; the
@@ -34,8 +35,26 @@ public class SyncBatchNorm extends BatchNorm {
      */
     public static <M extends Module> M convert(M model, Communicator communicator) {
         Objects.requireNonNull(communicator, "communicator");
+        refuseUnsynchronizable(model, "");
         visit(model, communicator);
         return model;
+    }
+
+    /**
+     * Every BatchNorm variant (BatchNorm, BatchRenorm, GhostBatchNorm) synchronizes exactly; GroupNorm, LayerNorm,
+     * FrozenBatchNorm and InstanceNorm without running statistics need nothing (per-sample or fixed statistics).
+     * InstanceNorm's running statistics average the batch's instances, which the pipeline does not combine across
+     * ranks: refused before anything changes, rather than trained differently on each rank.
+     */
+    private static void refuseUnsynchronizable(Module m, String name) {
+        if (m instanceof InstanceNorm in && in.options().trackRunningStats()) {
+            throw new IllegalArgumentException("Expected layers whose training statistics can be synchronized, got '"
+                    + name + "' (InstanceNorm with track_running_stats=true: its running statistics would average"
+                    + " only this rank's instances); use track_running_stats=false or no synchronization");
+        }
+        for (var e : m.children().entrySet()) {
+            refuseUnsynchronizable(e.getValue(), name.isEmpty() ? e.getKey() : name + "." + e.getKey());
+        }
     }
 
     /** Number of BatchNorm layers in {@code model} that synchronize their statistics. */

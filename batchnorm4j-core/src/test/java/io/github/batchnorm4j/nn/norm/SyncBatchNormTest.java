@@ -81,6 +81,15 @@ class SyncBatchNormTest {
 
     /** Runs the comparison for per-worker batch sizes {@code split}, with shape [N, C, rest...]. */
     private static void check(int[] split, MemoryFormat f, NormOptions opt, int c, int... rest) {
+        check(split, f, comm -> comm == null ? new BatchNorm(c, opt) : new SyncBatchNorm(c, opt, comm), c, rest);
+    }
+
+    /**
+     * The same for any BatchNorm variant: {@code layer.apply(null)} is the single-process layer,
+     * {@code layer.apply(comm)} a rank's layer, synchronized here with {@link SyncBatchNorm#convert}.
+     */
+    static void check(int[] split, MemoryFormat f, java.util.function.Function<Communicator, BatchNorm> layer, int c,
+                      int... rest) {
         int total = Arrays.stream(split).sum();
         int[] shape = new int[2 + rest.length];
         shape[0] = total;
@@ -88,12 +97,13 @@ class SyncBatchNormTest {
         System.arraycopy(rest, 0, shape, 2, rest.length);
         Tensor x = random(11, f, shape);
         Tensor dy = random(12, f, shape);
-        Run single = step(new BatchNorm(c, opt), x, dy);
+        Run single = step(layer.apply(null), x, dy);
         int[] start = new int[split.length + 1];
         for (int r = 0; r < split.length; r++) {
             start[r + 1] = start[r] + split[r];
         }
-        List<Run> runs = ThreadCommunicator.run(split.length, TIMEOUT, comm -> step(new SyncBatchNorm(c, opt, comm),
+        List<Run> runs = ThreadCommunicator.run(split.length, TIMEOUT, comm -> step(
+                SyncBatchNorm.convert(layer.apply(comm), comm),
                 rows(x, start[comm.rank()], start[comm.rank() + 1]),
                 rows(dy, start[comm.rank()], start[comm.rank() + 1])));
         int per = single.y().length / total;

@@ -38,18 +38,24 @@ class MpiCommunicatorTest {
     /**
      * On 2 ranks: every collective; SyncBN forward/backward equal to BatchNorm on the concatenated batch for the
      * even split 32+32 and the uneven 20+44; 10 SGD steps with batch 32 per rank equal to 10 steps of one process
-     * with batch 64 (weights within 1e-5).
+     * with batch 64 (weights within 1e-5); the MLP and CNN with bn, brn and ghost on batches 5+7 equal one process;
+     * masked SyncBN on 6+5 equals masked BatchNorm on the whole batch.
      */
     @Test
     void twoRanks() throws Exception {
-        String[] sc = {"collectives", "syncbn:32,32", "syncbn:20,44", "train:200:32"};
+        String[] sc = {"collectives", "syncbn:32,32", "syncbn:20,44", "train:200:32", "variants:5,7",
+            "maskedsyncbn:6,5"};
         assertAllPass(MpiJob.run(2, BOUND_S, null, sc), 2, sc);
     }
 
-    /** On 3 ranks: the same with a zero-row rank (0+30+34), an odd split, and 3 x 16 vs 48 with a partial batch. */
+    /**
+     * On 3 ranks: the same with a zero-row rank (0+30+34), an odd split, 3 x 16 vs 48 with a partial batch, and the
+     * variants on 2+0+9 (an empty rank; ghost batches of 4 across ranks), masked SyncBN on 4+0+7.
+     */
     @Test
     void threeRanks() throws Exception {
-        String[] sc = {"collectives", "syncbn:0,30,34", "syncbn:7,13,11", "train:150:16"};
+        String[] sc = {"collectives", "syncbn:0,30,34", "syncbn:7,13,11", "train:150:16", "variants:2,0,9",
+            "maskedsyncbn:4,0,7"};
         assertAllPass(MpiJob.run(3, BOUND_S, null, sc), 3, sc);
     }
 
