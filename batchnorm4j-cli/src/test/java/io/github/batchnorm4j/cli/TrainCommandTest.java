@@ -88,7 +88,7 @@ class TrainCommandTest {
         assertEquals(1, r.code());
         assertEquals("bn4j train: Expected Fashion-MNIST (or MNIST) IDX files train-images-idx3-ubyte[.gz],"
                 + " train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz], got none"
-                + " in --data " + empty + ". To get them on Debian: apt-get install dataset-fashion-mnist (installs into"
+                + " in --data " + empty + ". To get them on Debian: sudo apt-get install dataset-fashion-mnist (installs into"
                 + " /usr/share/datasets/fashion-mnist); or download the four files of Fashion-MNIST and pass --data DIR"
                 + " or set BN4J_DATA=DIR.", r.err().strip());
     }

@@ -118,7 +118,7 @@ class DataLoaderTest {
         IOException e = assertThrows(IOException.class, () -> DataLocator.locate(null, null, empty));
         assertEquals("Expected Fashion-MNIST (or MNIST) IDX files train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],"
                 + " t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz], got none in --data (not given), BN4J_DATA"
-                + " (not set), " + empty + ". To get them on Debian: apt-get install dataset-fashion-mnist (installs into"
+                + " (not set), " + empty + ". To get them on Debian: sudo apt-get install dataset-fashion-mnist (installs into"
                 + " /usr/share/datasets/fashion-mnist); or download the four files of Fashion-MNIST and pass --data DIR or"
                 + " set BN4J_DATA=DIR.", e.getMessage());
         e = assertThrows(IOException.class, () -> DataLocator.locate(empty.toString(), null, a));
