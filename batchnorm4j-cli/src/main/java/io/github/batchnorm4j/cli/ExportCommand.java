@@ -49,7 +49,8 @@ public final class ExportCommand implements Callable<Integer> {
             }
             String version = Main.class.getPackage().getImplementationVersion();
             OnnxExport.write(model, saved.input(), softmax, version == null ? "dev" : version, onnx);
-            String shape = java.util.Arrays.toString(saved.input()).replace("[", "").replace("]", "");
+            String shape = java.util.Arrays.stream(saved.input()).mapToObj(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(","));
             String inputs = saved.featureMean() != null ? "inputs are the raw columns " + saved.data().columns()
                     + " (standardised inside the graph)" : String.format(Locale.ROOT, "normalise inputs as (x/255 - %s)"
                     + " / %s", saved.mean(), saved.std());

@@ -309,9 +309,6 @@ public final class TrainCommand implements Callable<Integer> {
         // On --resume the checkpoint holds the weights: --init-from is only read for a fresh run.
         TrainingRun run = TrainingRun.create(config, variant, file, resume != null ? null : initFrom, !noDiagnostics,
                 splits, dir, noProgress ? null : System.err, terminal, logEvery, checkpointEvery, comm, !noSyncBn);
-        if (root()) {
-            System.err.print(run.built().summary());
-        }
         ActivationTracker tracker = null;
         if (track != null && !track.isEmpty()) {
             tracker = new ActivationTracker(track, trackUnit, trackEvery);
@@ -319,6 +316,9 @@ public final class TrainCommand implements Callable<Integer> {
             if (root()) {
                 run.trainer().addCallback(tracker);
             }
+        }
+        if (root()) {
+            System.err.print(run.built().summary());
         }
         if (resume != null) {
             run.resume();

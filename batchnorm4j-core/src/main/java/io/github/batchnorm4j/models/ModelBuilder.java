@@ -139,7 +139,7 @@ public final class ModelBuilder {
                     c.setInputGradient(false);
                 }
             }
-            rows.add(new Row(Integer.toString(seq.size()), s.kind != null ? s.type + " (" + s.kind + ")" : s.type, out,
+            rows.add(new Row(Integer.toString(seq.size()), s.type, out,
                     params, buffers, note[0]));
             seq.add(m);
             shape = out;

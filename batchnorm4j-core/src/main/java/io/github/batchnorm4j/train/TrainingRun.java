@@ -132,7 +132,7 @@ public final class TrainingRun {
         this.trainer = new Trainer(model, optimizer, schedule, train, val, new Trainer.Config(total, logEvery,
                 checkpointEvery, root ? out : null, root ? progress : null, terminal, meta));
         if (diagnostics && root) {
-            for (TrainerCallback cb : Diagnostics.defaults(warnings)) {
+            for (TrainerCallback cb : Diagnostics.defaults(warnings, ranks)) {
                 trainer.addCallback(cb);
             }
         }
