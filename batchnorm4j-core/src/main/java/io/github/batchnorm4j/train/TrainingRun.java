@@ -211,6 +211,9 @@ public final class TrainingRun {
                                                  int[] item, int classes) {
         SplittableRandom rng = new SplittableRandom(config.seed());
         if (modelFile == null) {
+            if (item.length == 1) {
+                item = new int[] {item[0], 1, 1}; // table features as 1x1 "images" of F channels: same values
+            }
             ModelSpec base = ModelSpec.of(config.model(), config.norm(), config.activation());
             ModelSpec spec = new ModelSpec(config.model(), config.norm(), config.activation(),
                     config.width() > 0 ? config.width() : base.width(), item, classes);
