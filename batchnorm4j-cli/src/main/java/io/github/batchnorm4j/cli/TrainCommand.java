@@ -315,6 +315,9 @@ public final class TrainCommand implements Callable<Integer> {
             tracker.checkLayers(run.model());
             if (root()) {
                 run.trainer().addCallback(tracker);
+                if (run.report() != null) {
+                    run.report().useTracker(tracker);
+                }
             }
         }
         if (root()) {
@@ -364,7 +367,7 @@ public final class TrainCommand implements Callable<Integer> {
                     test.count());
         }
         System.out.println("wrote " + dir.resolve("model.safetensors") + ", " + dir.resolve("metrics.jsonl") + ", "
-                + dir.resolve("checkpoint.safetensors"));
+                + dir.resolve("checkpoint.safetensors") + ", " + dir.resolve("report.html"));
         return 0;
     }
 }

@@ -160,10 +160,13 @@ public final class Trainer {
                 model.zeroGrad(); // every parameter, also any the optimizer does not update (diagnostics read them)
                 Tensor logits = model.forward(batch.input());
                 double l = loss.forward(logits, batch.labels());
+                double accuracy = batch.size() == 0 ? Double.NaN : (double) loss.correct() / batch.size();
                 if (parallel != null) {
                     // The mean over the global batch; every rank gets the same value, so all stop together.
-                    double[] sums = parallel.sum(batch.size() == 0 ? 0 : l * batch.size(), batch.size());
+                    double[] sums = parallel.sum(batch.size() == 0 ? 0 : l * batch.size(), batch.size(),
+                            batch.size() == 0 ? 0 : loss.correct());
                     l = sums[0] / sums[1];
+                    accuracy = sums[2] / sums[1];
                 }
                 if (!Double.isFinite(l)) {
                     throw diverged(l, epoch, b);
@@ -188,6 +191,7 @@ public final class Trainer {
                     m.put("step", step);
                     m.put("epoch", epoch);
                     m.put("loss", l);
+                    m.put("accuracy", accuracy); // of this training batch, in train mode
                     m.put("lr", lr);
                     m.put("images_per_s", Math.round(ips * 10) / 10.0);
                     metrics.write(m);

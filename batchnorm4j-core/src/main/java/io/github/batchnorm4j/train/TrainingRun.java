@@ -21,6 +21,7 @@ import io.github.batchnorm4j.optim.LrSchedule;
 import io.github.batchnorm4j.optim.NoDecay;
 import io.github.batchnorm4j.optim.Optimizer;
 import io.github.batchnorm4j.optim.Sgd;
+import io.github.batchnorm4j.report.TrainingReport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -46,6 +47,7 @@ public final class TrainingRun {
     private final Communicator comm;
     private final DataParallel parallel;
     private final ModelBuilder.Built built;
+    private final TrainingReport report;
     private final WarningSink warnings = WarningSink.stderr();
     /** The checkpoint metadata key holding the model file (JSON) a run was built from. */
     public static final String MODEL_FILE_KEY = "model.file";
@@ -135,6 +137,16 @@ public final class TrainingRun {
             for (TrainerCallback cb : Diagnostics.defaults(warnings, ranks)) {
                 trainer.addCallback(cb);
             }
+        }
+        if (root && out != null) {
+            String what = modelFile == null ? config.model() + "/" + config.norm() + "/" + config.activation()
+                    : built.file().name() != null ? built.file().name() : modelFile.source();
+            report = new TrainingReport(out, what + " on " + data.dir() + ", " + config.optimizer() + " (lr "
+                    + config.lr() + "), batch " + config.batchSize() + ", seed " + config.seed(), built.summary(),
+                    warnings, total, System.err);
+            trainer.addCallback(report);
+        } else {
+            report = null;
         }
         if (ranks > 1) {
             parallel = new DataParallel(model, comm);
@@ -248,6 +260,11 @@ public final class TrainingRun {
         return b.toString();
     }
 
+    /** The report written next to the metrics ({@code report.html}); null on ranks other than 0 or without output. */
+    public TrainingReport report() {
+        return report;
+    }
+
     /** The model as built, with its summary ({@link ModelBuilder.Built#summary()}). */
     public ModelBuilder.Built built() {
         return built;
@@ -320,6 +337,9 @@ public final class TrainingRun {
     /** Evaluates on the test set (eval mode) and appends a {@code test} line to the metrics; null without one. */
     public Trainer.Evaluation evaluateTest() throws IOException {
         if (test == null) {
+            if (report != null) {
+                report.finish(model, null);
+            }
             return null;
         }
         Trainer.Evaluation e = trainer.evaluate(test);
@@ -333,6 +353,9 @@ public final class TrainingRun {
                 m.put("count", e.count());
                 w.write(m);
             }
+        }
+        if (report != null) {
+            report.finish(model, new double[] {e.accuracy(), e.loss()});
         }
         return e;
     }
