@@ -68,6 +68,28 @@ class ModelFileCommandTest {
     }
 
     @Test
+    void checkpointsWrittenBeforeModelFilesStillPredict() throws IOException {
+        Path d = data(Files.createDirectories(dir.resolve("d")));
+        Path run = dir.resolve("run");
+        TrainCommandTest.Run t = run("train", "--data", d.toString(), "--model", "mlp", "--width", "8", "--steps", "5",
+                "--validation", "20", "--batch-size", "20", "--no-progress", "--threads", "1", "--out", run.toString());
+        assertEquals(0, t.code(), t.err());
+        TrainCommandTest.Run now = run("predict", "--checkpoint", run.toString(), "--data", d.toString());
+        assertEquals(0, now.code(), now.err());
+        // The same weights with the metadata of an older version: no model.file, no data.* keys.
+        SafeTensors.Contents c = SafeTensors.read(run.resolve("model.safetensors"));
+        Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
+        meta.keySet().removeIf(k -> k.equals("model.file") || k.startsWith("data."));
+        Path old = Files.createDirectories(dir.resolve("old")).resolve("model.safetensors");
+        SafeTensors.write(old, c.tensors(), meta);
+        TrainCommandTest.Run before = run("predict", "--checkpoint", old.toString(), "--data", d.toString());
+        assertEquals(0, before.code(), before.err());
+        assertEquals(now.out().substring(now.out().indexOf("accuracy")),
+                before.out().substring(before.out().indexOf("accuracy")));
+        assertTrue(before.out().contains("(mlp/bn/relu), test split: 20 items"), before.out());
+    }
+
+    @Test
     void aBadModelFileIsRejectedWithThePathOfTheFault() throws IOException {
         Path d = data(Files.createDirectories(dir.resolve("d")));
         Path model = Files.writeString(dir.resolve("bad.json"), "{\"input\": [1, 8, 8], \"layers\": [{\"type\":"
