@@ -115,6 +115,26 @@ class DataSourcesCommandTest {
     }
 
     @Test
+    void aCsvRunResumesToTheSameBitsWithItsStoredLabelAndSplit() throws IOException {
+        Path table = csv(dir.resolve("animals.csv"), 8);
+        String[] common = {"--data", table.toString(), "--label", "species", "--model", "mlp", "--width", "8",
+            "--validation", "0.2", "--batch-size", "20", "--schedule", "constant", "--no-progress", "--threads", "1"};
+        TrainCommandTest.Run full = run(TrainCommandTest.concat(new String[] {"train", "--steps", "12", "--out",
+            dir.resolve("full").toString()}, common));
+        assertEquals(0, full.code(), full.err());
+        TrainCommandTest.Run part = run(TrainCommandTest.concat(new String[] {"train", "--steps", "5", "--out",
+            dir.resolve("part").toString()}, common));
+        assertEquals(0, part.code(), part.err());
+        TrainCommandTest.Run rest = run("train", "--resume", dir.resolve("part").toString(), "--steps", "12",
+                "--no-progress", "--threads", "1");
+        assertEquals(0, rest.code(), rest.err());
+        var a = io.github.batchnorm4j.io.SafeTensors.read(dir.resolve("full/checkpoint.safetensors")).tensors();
+        var b = io.github.batchnorm4j.io.SafeTensors.read(dir.resolve("part/checkpoint.safetensors")).tensors();
+        assertEquals(a.keySet(), b.keySet());
+        a.forEach((k, v) -> assertArrayEquals(v.bytes(), b.get(k).bytes(), k));
+    }
+
+    @Test
     void badCsvRowsAreReportedWithFileAndLineOrSkippedAndCounted() throws IOException {
         Path bad = Files.writeString(dir.resolve("bad.csv"), "a,b,label\n1,2,x\n3,4\n5,six,y\n\n7,8,y\n9,10,x\n");
         String[] args = {"train", "--data", bad.toString(), "--label", "label", "--validation", "0", "--batch-size",
