@@ -1,7 +1,10 @@
 package io.github.batchnorm4j.cli;
 
 import io.github.batchnorm4j.infer.Fold;
+import io.github.batchnorm4j.infer.Standardize;
 import io.github.batchnorm4j.nn.Module;
+import io.github.batchnorm4j.nn.Sequential;
+import io.github.batchnorm4j.train.TrainedModel;
 import io.github.batchnorm4j.onnx.OnnxExport;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -31,21 +34,32 @@ public final class ExportCommand implements Callable<Integer> {
     boolean softmax;
 
     @Option(names = "--input", defaultValue = "1x28x28",
-            description = "input shape CxHxW the model was trained on (default: ${DEFAULT-VALUE})")
+            description = "for checkpoints without a stored model file: the input shape CxHxW the model was trained"
+                    + " on (default: ${DEFAULT-VALUE})")
     String input;
 
     @Override
     public Integer call() {
         try {
-            SavedModel saved = SavedModel.load(checkpoint, SavedModel.parseShape(input));
+            TrainedModel saved = TrainedModel.load(checkpoint, TrainedModel.parseShape(input));
             Module model = fold ? Fold.fold(saved.model()) : saved.model();
+            if (saved.featureMean() != null) {
+                // A table's standardisation goes into the graph: the ONNX model takes the raw feature columns.
+                model = new Sequential(Standardize.layer(saved.featureMean(), saved.featureStd()), model);
+            }
             String version = Main.class.getPackage().getImplementationVersion();
-            OnnxExport.write(model, saved.spec().input(), softmax, version == null ? "dev" : version, onnx);
-            System.out.printf(Locale.ROOT, "wrote %s (%s/%s/%s%s, input [N, %s], output [N, %d]%s); normalise inputs"
-                            + " as (x/255 - %s) / %s%n", onnx, saved.spec().model(), saved.spec().norm(),
-                    saved.spec().activation(), fold ? ", BN folded" : "", SavedModel.shape(saved.spec().input())
-                            .replace('x', ','), saved.spec().classes(), softmax ? ", softmax" : "",
-                    saved.mean(), saved.std());
+            OnnxExport.write(model, saved.input(), softmax, version == null ? "dev" : version, onnx);
+            String shape = java.util.Arrays.stream(saved.input()).mapToObj(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(","));
+            String inputs = saved.featureMean() != null ? "inputs are the raw columns " + saved.data().columns()
+                    + " (standardised inside the graph)" : String.format(Locale.ROOT, "normalise inputs as (x/255 - %s)"
+                    + " / %s", saved.mean(), saved.std());
+            System.out.printf(Locale.ROOT, "wrote %s (%s%s, input [N, %s], output [N, %d]%s); %s%n", onnx,
+                    saved.description(), fold ? ", BN folded" : "", shape, saved.classes(),
+                    softmax ? ", softmax" : "", inputs);
+            if (saved.data().classes() != null) {
+                System.out.println("classes (output order): " + String.join(", ", saved.data().classes()));
+            }
             return 0;
         } catch (IOException | IllegalArgumentException e) {
             System.err.println("bn4j export: " + e.getMessage());

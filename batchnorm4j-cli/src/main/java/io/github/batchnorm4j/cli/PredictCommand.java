@@ -1,19 +1,23 @@
 package io.github.batchnorm4j.cli;
 
+import io.github.batchnorm4j.data.DataInfo;
 import io.github.batchnorm4j.data.DataLoader;
 import io.github.batchnorm4j.data.DataLocator;
 import io.github.batchnorm4j.data.DataSet;
+import io.github.batchnorm4j.data.DataSource;
 import io.github.batchnorm4j.infer.Fold;
 import io.github.batchnorm4j.infer.PreciseBN;
 import io.github.batchnorm4j.io.AtomicFiles;
 import io.github.batchnorm4j.kernel.WorkerPool;
 import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.tensor.Tensor;
+import io.github.batchnorm4j.train.TrainedModel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,12 +32,17 @@ public final class PredictCommand implements Callable<Integer> {
             description = "model.safetensors or checkpoint.safetensors written by bn4j train, or its folder")
     Path checkpoint;
 
-    @Option(names = "--data", description = "folder with the IDX files (else $BN4J_DATA, else "
-            + "/usr/share/datasets/fashion-mnist)")
+    @Option(names = "--data", description = "a folder with the IDX files, a CSV file or a folder of class"
+            + " subfolders of images, read as the model was trained (else $BN4J_DATA, else"
+            + " /usr/share/datasets/fashion-mnist)")
     String data;
 
-    @Option(names = "--split", defaultValue = "test", description = "test | train (default: ${DEFAULT-VALUE})")
+    @Option(names = "--split", defaultValue = "test", description = "test | train (default: ${DEFAULT-VALUE}); a CSV"
+            + " file or an image folder without train/ and test/ is evaluated whole")
     String split;
+
+    @Option(names = "--skip-bad", description = "skip (and count) bad CSV rows and unreadable images")
+    boolean skipBad;
 
     @Option(names = "--fold", description = "fold BatchNorm into the preceding Linear/Conv2d layers first")
     boolean fold;
@@ -74,16 +83,25 @@ public final class PredictCommand implements Callable<Integer> {
         if (preciseBn < 0) {
             throw new IllegalArgumentException("Expected --precise-bn >= 0, got " + preciseBn);
         }
-        DataLocator.Splits splits = DataLocator.load(data, System.getenv(DataLocator.ENV));
-        DataSet set = split.equals("test") ? splits.test() : splits.train();
-        SavedModel saved = SavedModel.load(checkpoint, set.itemShape());
+        Map<String, String> meta = TrainedModel.metadata(checkpoint);
+        DataInfo known = DataInfo.fromMetadata(meta);
+        DataLocator.Splits splits = DataSource.load(data, System.getenv(DataLocator.ENV), new DataSource.Options(
+                null, skipBad, TrainedModel.storedInput(meta), known.classes() == null ? null : known));
+        boolean whole = splits.test() == null;
+        DataSet raw = split.equals("test") && !whole ? splits.test() : splits.train();
+        if (splits.info().skipped() > 0) {
+            System.err.println("Skipped " + splits.info().skipped() + " bad items of " + splits.dir() + " (--skip-bad)");
+        }
+        TrainedModel saved = TrainedModel.load(checkpoint, raw.itemShape());
+        DataSet set = saved.prepare(raw);
         Module model = saved.model();
-        if (set.numClasses() > saved.spec().classes()) {
-            throw new IllegalArgumentException("Expected data with at most " + saved.spec().classes() + " classes (the"
+        if (set.numClasses() > saved.classes()) {
+            throw new IllegalArgumentException("Expected data with at most " + saved.classes() + " classes (the"
                     + " model's outputs), got " + set.numClasses());
         }
         if (preciseBn > 0) {
-            DataLoader calib = new DataLoader(splits.train(), batchSize, false, false, 0, saved.mean(), saved.std());
+            DataLoader calib = new DataLoader(saved.prepare(splits.train()), batchSize, false, false, 0, saved.mean(),
+                    saved.std());
             PreciseBN.Report r = PreciseBN.recalibrate(model, () -> inputs(calib), preciseBn);
             System.err.printf(Locale.ROOT, "PreciseBN: %d BN layers recalibrated over %d training batches%n",
                     r.layers().size(), r.batches());
@@ -93,7 +111,7 @@ public final class PredictCommand implements Callable<Integer> {
         }
         model.eval();
         DataLoader loader = new DataLoader(set, batchSize, false, false, 0, saved.mean(), saved.std());
-        int classes = saved.spec().classes();
+        int classes = saved.classes();
         long[][] confusion = new long[classes][classes];
         StringBuilder rows = logits == null ? null : new StringBuilder();
         if (rows != null) {
@@ -134,9 +152,8 @@ public final class PredictCommand implements Callable<Integer> {
         for (int k = 0; k < classes; k++) {
             correct += confusion[k][k];
         }
-        System.out.printf(Locale.ROOT, "%s (%s/%s/%s%s), %s split: %d items, eval mode%n", saved.file(),
-                saved.spec().model(), saved.spec().norm(), saved.spec().activation(), fold ? ", folded" : "", split,
-                set.size());
+        System.out.printf(Locale.ROOT, "%s (%s%s), %s: %d items, eval mode%n", saved.file(), saved.description(),
+                fold ? ", folded" : "", whole ? "all of " + splits.dir() : split + " split", set.size());
         System.out.printf(Locale.ROOT, "accuracy %.4f (%d/%d)%n", (double) correct / Math.max(1, set.size()), correct,
                 set.size());
         System.out.println(confusionTable(confusion));

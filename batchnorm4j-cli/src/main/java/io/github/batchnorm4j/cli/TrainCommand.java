@@ -1,12 +1,16 @@
 package io.github.batchnorm4j.cli;
 
+import io.github.batchnorm4j.data.DataInfo;
 import io.github.batchnorm4j.data.DataLocator;
+import io.github.batchnorm4j.data.DataSource;
 import io.github.batchnorm4j.diag.ActivationTracker;
 import io.github.batchnorm4j.dist.Communicator;
 import io.github.batchnorm4j.dist.CommunicatorException;
 import io.github.batchnorm4j.dist.LocalCommunicator;
 import io.github.batchnorm4j.dist.mpi.MpiCommunicator;
 import io.github.batchnorm4j.kernel.WorkerPool;
+import io.github.batchnorm4j.models.ModelFile;
+import io.github.batchnorm4j.train.Checkpoint;
 import io.github.batchnorm4j.train.NormVariantConfig;
 import io.github.batchnorm4j.train.RunConfig;
 import io.github.batchnorm4j.train.Trainer;
@@ -140,15 +144,28 @@ public final class TrainCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--validation", defaultValue = "5000",
-            description = "training items held out for validation (default: ${DEFAULT-VALUE})")
-    int validation;
+            description = "training items held out for validation: a count, or a fraction below 1 such as 0.1"
+                    + " (a seeded, deterministic split) (default: ${DEFAULT-VALUE})")
+    String validation;
 
     @Option(names = "--keep-last", description = "train on the last partial batch of each epoch (default: dropped)")
     boolean keepLast;
 
-    @Option(names = "--data", description = "folder with the IDX files (else $BN4J_DATA, else "
-            + "/usr/share/datasets/fashion-mnist from Debian's dataset-fashion-mnist)")
+    @Option(names = "--data", description = "a folder with the IDX files, a CSV file (with --label) or a folder with"
+            + " a subfolder of PNG/JPEG images per class (else $BN4J_DATA, else /usr/share/datasets/fashion-mnist"
+            + " from Debian's dataset-fashion-mnist)")
     String data;
+
+    @Option(names = "--model-file", description = "train the model this JSON file describes (PyTorch's module"
+            + " names: linear, conv2d, batch_norm, relu, ...; see docs/train.md) instead of --model")
+    Path modelFile;
+
+    @Option(names = "--label", description = "with a CSV file as --data: the column holding the class")
+    String label;
+
+    @Option(names = "--skip-bad", description = "skip (and count) bad CSV rows and unreadable images instead of"
+            + " stopping at the first")
+    boolean skipBad;
 
     @Option(names = "--out", description = "output folder (default: runs/<model>-<norm>)")
     Path out;
@@ -217,6 +234,11 @@ public final class TrainCommand implements Callable<Integer> {
         return rc;
     }
 
+    private static String baseName(Path p) {
+        String n = p.getFileName().toString();
+        return n.endsWith(".json") ? n.substring(0, n.length() - 5) : n;
+    }
+
     private boolean root() {
         return comm.rank() == 0;
     }
@@ -228,6 +250,8 @@ public final class TrainCommand implements Callable<Integer> {
         RunConfig config;
         NormVariantConfig variant;
         Path dir;
+        ModelFile file = null;
+        DataSource.Options dataOptions;
         if (resume != null) {
             config = TrainingRun.storedConfig(resume);
             variant = TrainingRun.storedVariant(resume);
@@ -243,16 +267,29 @@ public final class TrainCommand implements Callable<Integer> {
                         config.validation(), config.dropLast(), data, config.accumulate());
             }
             dir = out != null ? out : resume;
+            file = TrainingRun.storedModelFile(resume);
+            DataInfo known = DataInfo.fromMetadata(Checkpoint.metadata(resume.resolve(Checkpoint.FILE_NAME)));
+            dataOptions = new DataSource.Options(known.label(), known.skipBad(), file == null ? null : file.input(),
+                    known.classes() == null ? null : known);
             if (!dir.toAbsolutePath().normalize().equals(resume.toAbsolutePath().normalize())) {
                 throw new IllegalArgumentException("Expected --out to be the --resume folder " + resume + " (a run"
                         + " continues in place), got " + out);
             }
         } else {
             double rate = lr != null ? lr : optimizer.equals("sgd") ? 0.05 : 0.001;
-            config = new RunConfig(model, norm, activation, width, optimizer, rate, momentum, nesterov, weightDecay,
-                    !decayAll, schedule, warmupSteps, stepSize, gamma, batchSize, epochs, steps, seed, validation,
+            if (modelFile != null) {
+                if (spec.commandLine().getParseResult().hasMatchedOption("--model")) {
+                    throw new IllegalArgumentException("Expected --model or --model-file, got both");
+                }
+                file = ModelFile.read(modelFile);
+            }
+            dataOptions = new DataSource.Options(label, skipBad, file == null ? null : file.input(), null);
+            String modelName = file == null ? model : RunConfig.MODEL_FILE;
+            // The data decide what a fraction of them is; RunConfig stores the count.
+            config = new RunConfig(modelName, norm, activation, width, optimizer, rate, momentum, nesterov, weightDecay,
+                    !decayAll, schedule, warmupSteps, stepSize, gamma, batchSize, epochs, steps, seed, 0,
                     !keepLast, data, accumulate);
-            dir = out != null ? out : Path.of("runs", model + "-" + norm);
+            dir = out != null ? out : Path.of("runs", (file == null ? model : baseName(modelFile)) + "-" + norm);
             variant = new NormVariantConfig(ghostBatchSize, NormVariantConfig.parseSchedule("--rmax", rmax, 1),
                     NormVariantConfig.parseSchedule("--dmax", dmax, 0), freezeBn,
                     NormVariantConfig.parseRunningSigma(brnRunningSigma));
@@ -265,18 +302,31 @@ public final class TrainCommand implements Callable<Integer> {
                         + " must come from a trained model), got none");
             }
         }
-        DataLocator.Splits splits = TrainingRun.loadData(config);
+        DataLocator.Splits splits = TrainingRun.loadData(config, dataOptions);
+        if (resume == null) {
+            config = config.withValidation(DataSource.validationCount(validation, splits.train().size()));
+        }
+        if (splits.info().skipped() > 0 && root()) {
+            System.err.println("Skipped " + splits.info().skipped() + " bad " + (splits.info().kind().equals("csv")
+                    ? "rows" : "images") + " of " + splits.dir() + " (--skip-bad)");
+        }
         boolean terminal = System.console() != null;
         // On --resume the checkpoint holds the weights: --init-from is only read for a fresh run.
-        TrainingRun run = TrainingRun.create(config, variant, resume != null ? null : initFrom, !noDiagnostics, splits,
-                dir, noProgress ? null : System.err, terminal, logEvery, checkpointEvery, comm, !noSyncBn);
+        TrainingRun run = TrainingRun.create(config, variant, file, resume != null ? null : initFrom, !noDiagnostics,
+                splits, dir, noProgress ? null : System.err, terminal, logEvery, checkpointEvery, comm, !noSyncBn);
         ActivationTracker tracker = null;
         if (track != null && !track.isEmpty()) {
             tracker = new ActivationTracker(track, trackUnit, trackEvery);
             tracker.checkLayers(run.model());
             if (root()) {
                 run.trainer().addCallback(tracker);
+                if (run.report() != null) {
+                    run.report().useTracker(tracker);
+                }
             }
+        }
+        if (root()) {
+            System.err.print(run.built().summary());
         }
         if (resume != null) {
             run.resume();
@@ -293,10 +343,11 @@ public final class TrainCommand implements Callable<Integer> {
             int items = splits.train().size() - Math.min(config.validation(), splits.train().size() - 1);
             String batch = config.accumulate() == 1 ? Integer.toString(config.batchSize())
                     : config.batchSize() + " x " + config.accumulate() + " accumulated";
-            System.err.printf(Locale.ROOT, "Training %s/%s/%s with %s (lr %s) on %s: %d training items, batch %s,"
-                            + " %d steps, %d threads%n", config.model(), config.norm(), config.activation(),
-                    config.optimizer(), config.lr(), splits.dir(), items, batch, run.trainer().totalSteps(),
-                    WorkerPool.threads());
+            System.err.printf(Locale.ROOT, "Training %s with %s (lr %s) on %s: %d training items, batch %s,"
+                            + " %d steps, %d threads%n", file == null ? config.model() + "/" + config.norm() + "/"
+                            + config.activation() : file.source(),
+                    config.optimizer(), config.lr(), splits.dir(), items, batch,
+                    run.trainer().totalSteps(), WorkerPool.threads());
         }
         Trainer.Evaluation val;
         try {
@@ -323,7 +374,7 @@ public final class TrainCommand implements Callable<Integer> {
                     test.count());
         }
         System.out.println("wrote " + dir.resolve("model.safetensors") + ", " + dir.resolve("metrics.jsonl") + ", "
-                + dir.resolve("checkpoint.safetensors"));
+                + dir.resolve("checkpoint.safetensors") + ", " + dir.resolve("report.html"));
         return 0;
     }
 }

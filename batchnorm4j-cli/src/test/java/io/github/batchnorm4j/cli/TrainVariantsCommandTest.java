@@ -41,8 +41,7 @@ class TrainVariantsCommandTest {
         Path d = data(Files.createDirectories(dir.resolve("d")));
         Run full = run(args(d, "full", 10, "--norm", "ghost", "--ghost-batch-size", "4"));
         assertEquals(0, full.code(), full.err());
-        String warning = "[bn4j] GhostBatchNorm '2' normalises each channel over only 4 values in training (virtual"
-                + " batch 4 x spatial 1";
+        String warning = "[bn4j] Small-batch statistics: GhostBatchNorm '2' from 4 samples (virtual batch 4); ";
         assertEquals(1, full.err().split(java.util.regex.Pattern.quote(warning), -1).length - 1, full.err());
         Run part = run(args(d, "part", 6, "--norm", "ghost", "--ghost-batch-size", "4", "--no-diagnostics"));
         assertEquals(0, part.code(), part.err());
@@ -128,6 +127,7 @@ class TrainVariantsCommandTest {
         Run gn = run(args(d, "y", 4, "--freeze-bn", "--norm", "gn", "--init-from", init.toString()));
         assertEquals(1, gn.code());
         assertEquals("bn4j train: Expected --norm bn, brn or ghost with --freeze-bn, got --norm gn", gn.err().strip());
-        assertTrue(base.err().contains("[bn4j] BatchNorm '2' normalises each channel over only 10 values"), base.err());
+        assertTrue(base.err().contains("[bn4j] Small-batch statistics: BatchNorm '2' from 10 samples (batch 10);"),
+                base.err());
     }
 }

@@ -18,8 +18,16 @@ public final class DataLocator {
 
     private DataLocator() {}
 
-    /** The train and test sets of a folder. */
-    public record Splits(DataSet train, DataSet test, Path dir) {}
+    /**
+     * The train and test sets of a source ({@code test} is null for a single CSV file or image folder) and what
+     * the source is.
+     */
+    public record Splits(DataSet train, DataSet test, Path dir, DataInfo info) {
+        /** An IDX folder's splits. */
+        public Splits(DataSet train, DataSet test, Path dir) {
+            this(train, test, dir, DataInfo.IDX);
+        }
+    }
 
     /**
      * Locates and reads the data; {@code option} (may be null) is the {@code --data} value, {@code env} BN4J_DATA's.

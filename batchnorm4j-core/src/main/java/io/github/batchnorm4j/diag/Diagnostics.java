@@ -12,7 +12,12 @@ public final class Diagnostics {
      * invalid running statistics, unusual momentum and zero-variance channels.
      */
     public static List<TrainerCallback> defaults(WarningSink sink) {
-        return List.of(new SmallBatchCheck(sink), new AfterActivationCheck(sink), new EvalModeCheck(sink),
+        return defaults(sink, 1);
+    }
+
+    /** The defaults for one rank of {@code ranks} in data-parallel training (per-rank batch statistics count). */
+    public static List<TrainerCallback> defaults(WarningSink sink, int ranks) {
+        return List.of(new SmallBatchCheck(sink, ranks), new AfterActivationCheck(sink), new EvalModeCheck(sink),
                 new RunningStatsCheck(sink), new MomentumCheck(sink), new ZeroVarianceCheck(sink));
     }
 

@@ -53,6 +53,46 @@ public final class Json {
         return b.append('"').toString();
     }
 
+    /**
+     * Writes {@code value} (the types {@link #parse} returns: Map with String keys, List, String, Number, Boolean,
+     * null) as compact JSON; non-finite numbers become {@code null}.
+     */
+    public static String write(Object value) {
+        StringBuilder b = new StringBuilder();
+        write(value, b);
+        return b.toString();
+    }
+
+    private static void write(Object v, StringBuilder b) {
+        if (v == null) {
+            b.append("null");
+        } else if (v instanceof String str) {
+            b.append(quote(str));
+        } else if (v instanceof Map<?, ?> m) {
+            b.append('{');
+            boolean first = true;
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                b.append(first ? "" : ", ").append(quote(String.valueOf(e.getKey()))).append(": ");
+                write(e.getValue(), b);
+                first = false;
+            }
+            b.append('}');
+        } else if (v instanceof List<?> l) {
+            b.append('[');
+            for (int k = 0; k < l.size(); k++) {
+                b.append(k > 0 ? ", " : "");
+                write(l.get(k), b);
+            }
+            b.append(']');
+        } else if (v instanceof Double d && !Double.isFinite(d) || v instanceof Float f && !Float.isFinite(f)) {
+            b.append("null");
+        } else if (v instanceof Number || v instanceof Boolean) {
+            b.append(v);
+        } else {
+            throw new IllegalArgumentException("Expected a JSON value type, got " + v.getClass().getName());
+        }
+    }
+
     private IllegalArgumentException error(String what) {
         return new IllegalArgumentException(what + " at character " + i);
     }

@@ -1,21 +1,17 @@
 package io.github.batchnorm4j.models;
 
-import io.github.batchnorm4j.nn.Flatten;
-import io.github.batchnorm4j.nn.Identity;
-import io.github.batchnorm4j.nn.Linear;
 import io.github.batchnorm4j.nn.Module;
-import io.github.batchnorm4j.nn.ReLU;
 import io.github.batchnorm4j.nn.Sequential;
-import io.github.batchnorm4j.nn.Sigmoid;
-import io.github.batchnorm4j.nn.norm.GroupNorm;
-import io.github.batchnorm4j.nn.norm.LayerNorm;
 import io.github.batchnorm4j.train.NormVariantConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.IntFunction;
 import java.util.random.RandomGenerator;
 
 /**
- * Builds the training models as {@link Sequential}s whose state keys are those of the same {@code nn.Sequential} in
- * PyTorch ({@code tools/interop/models.py} builds the twin):
+ * Builds the built-in training models, the model files {@code mlp.json}, {@code cnn.json} and {@code resnet.json}
+ * shipped as resources ({@link ModelFile#builtin}), as {@link Sequential}s whose state keys are those of the same
+ * {@code nn.Sequential} in PyTorch ({@code tools/interop/models.py} builds the twin):
  * <ul>
  * <li>{@code mlp}: Flatten, three times [Linear(in, w), norm, activation], Linear(w, classes);</li>
  * <li>{@code cnn}: [conv3x3(c→w), norm, act] ×2, MaxPool 2x2, [conv3x3(→2w), norm, act] ×2, MaxPool 2x2, Flatten,
@@ -26,9 +22,8 @@ import java.util.random.RandomGenerator;
  * With {@code norm none} no norm layer is inserted and linear/conv layers get a bias; with a norm they have none (the
  * norm's beta makes it redundant). Norms: {@code bn} BatchNorm; {@code brn} BatchRenorm; {@code ghost}
  * GhostBatchNorm (settings from the factory, else {@link NormVariantConfig#DEFAULT}); {@code ln} LayerNorm over
- * the features (MLP) or
- * GroupNorm(1, C) over (C, H, W) with per-channel affine (convolutional nets); {@code gn} GroupNorm with the largest
- * of 8, 4, 2, 1 groups dividing the channels.
+ * the features (MLP) or GroupNorm(1, C) over (C, H, W) with per-channel affine (convolutional nets); {@code gn}
+ * GroupNorm with the largest of 8, 4, 2, 1 groups dividing the channels.
  */
 public final class ModelFactory {
     private ModelFactory() {}
@@ -42,11 +37,24 @@ public final class ModelFactory {
      * {@code brn} or {@code ghost} (the benchmark passes a timed subclass), called with the channel count.
      */
     public static Module build(ModelSpec spec, RandomGenerator rng, IntFunction<? extends Module> bnFactory) {
-        return switch (spec.model()) {
-            case "mlp" -> mlp(spec, rng, bnFactory);
-            case "cnn" -> ConvNets.cnn(spec, rng, bnFactory);
-            default -> ConvNets.resnet(spec, rng, bnFactory);
-        };
+        return modelFile(spec).build(new ModelBuilder.Options(spec.input(), spec.classes(), rng,
+                NormVariantConfig.DEFAULT, bnFactory)).model();
+    }
+
+    /** The built-in model file of {@code spec} with its variables and input filled in. */
+    public static ModelFile modelFile(ModelSpec spec) {
+        return ModelFile.builtin(spec.model()).withVariables(variables(spec.norm(), spec.activation(), spec.width(),
+                spec.classes())).withInput(spec.input());
+    }
+
+    /** The variables of the built-in model files ({@code ${norm}}, {@code ${activation}}, ...). */
+    public static Map<String, Object> variables(String norm, String activation, int width, int classes) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("norm", norm);
+        v.put("activation", activation);
+        v.put("width", (long) width);
+        v.put("classes", (long) classes);
+        return v;
     }
 
     /** The number of GroupNorm groups used for {@code channels}: the largest of 8, 4, 2, 1 dividing it. */
@@ -57,39 +65,5 @@ public final class ModelFactory {
             }
         }
         return 1;
-    }
-
-    static Module norm(String kind, int channels, boolean spatial, IntFunction<? extends Module> bnFactory) {
-        return switch (kind) {
-            // brn (BatchRenorm) and ghost (GhostBatchNorm): the caller's factory carries their settings
-            case "bn", "brn", "ghost" -> bnFactory != null ? bnFactory.apply(channels)
-                    : NormVariantConfig.DEFAULT.batchNormFactory(kind).apply(channels);
-            case "ln" -> spatial ? new GroupNorm(1, channels) : new LayerNorm(channels);
-            case "gn" -> new GroupNorm(groups(channels), channels);
-            default -> new Identity();
-        };
-    }
-
-    static Module activation(String kind) {
-        return kind.equals("relu") ? new ReLU() : new Sigmoid();
-    }
-
-    private static Module mlp(ModelSpec s, RandomGenerator rng, IntFunction<? extends Module> bn) {
-        int[] in = s.input();
-        boolean bias = s.norm().equals("none");
-        Sequential seq = new Sequential(new Flatten());
-        int features = in[0] * in[1] * in[2];
-        for (int i = 0; i < 3; i++) {
-            seq.add(new Linear(features, s.width(), bias, rng));
-            if (!s.norm().equals("none")) {
-                seq.add(norm(s.norm(), s.width(), false, bn));
-            }
-            seq.add(activation(s.activation()));
-            features = s.width();
-        }
-        seq.add(new Linear(features, s.classes(), true, rng));
-        // Nothing needs the gradient of the input images: skip that GEMM, as PyTorch does for inputs without grad.
-        ((Linear) seq.get(1)).setInputGradient(false);
-        return seq;
     }
 }

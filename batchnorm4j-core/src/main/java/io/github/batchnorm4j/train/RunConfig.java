@@ -26,6 +26,8 @@ public record RunConfig(String model, String norm, String activation, int width,
                         long steps, long seed, int validation, boolean dropLast, String data, int accumulate) {
     public static final List<String> OPTIMIZERS = List.of("sgd", "adam", "adamw");
     public static final List<String> SCHEDULES = List.of("constant", "step", "cosine");
+    /** The {@code model} of a run whose model comes from a model file (stored as {@code model.file} metadata). */
+    public static final String MODEL_FILE = "file";
 
     public RunConfig {
         if (!OPTIMIZERS.contains(optimizer)) {
@@ -54,7 +56,8 @@ public record RunConfig(String model, String norm, String activation, int width,
             throw new IllegalArgumentException("Expected --accumulate >= 1 (micro-batches per optimizer step), got "
                     + accumulate);
         }
-        ModelSpec.of(model, norm, activation); // validates the three names
+        // validates the three names; a model file's layers are checked when it is built
+        ModelSpec.of(model.equals(MODEL_FILE) ? "mlp" : model, norm, activation);
     }
 
     /** Without gradient accumulation (one batch per optimizer step). */
@@ -128,6 +131,13 @@ public record RunConfig(String model, String norm, String activation, int width,
             throw new IllegalArgumentException("Expected a checkpoint with the run configuration (run.* metadata), got "
                     + "an invalid one: " + e.getMessage(), e);
         }
+    }
+
+    /** This configuration with {@code count} validation items (a fraction resolved against the data). */
+    public RunConfig withValidation(int count) {
+        return new RunConfig(model, norm, activation, width, optimizer, lr, momentum, nesterov, weightDecay,
+                noDecayNormBias, schedule, warmupSteps, stepSize, gamma, batchSize, epochs, steps, seed, count,
+                dropLast, data, accumulate);
     }
 
     /** This configuration with a different length (for extending a resumed run). */

@@ -188,6 +188,7 @@ public final class Trainer {
                     StatisticsAccumulation.begin(model);
                 }
                 double lossSum = 0;
+                double correctSum = 0; // correct predictions of the step's batches, in train mode
                 double single = Double.NaN;
                 for (int i = 0; i < accumulate; i++) {
                     int b = first + i;
@@ -202,7 +203,8 @@ public final class Trainer {
                     }
                     Tensor logits = model.forward(batch.input());
                     double l = loss.forward(logits, batch.labels());
-                    double[] sums = {batch.size() == 0 ? 0 : l * batch.size(), batch.size()};
+                    double[] sums = {batch.size() == 0 ? 0 : l * batch.size(), batch.size(),
+                            batch.size() == 0 ? 0 : loss.correct()};
                     if (parallel != null) {
                         // The global sums; every rank gets the same value, so all stop together.
                         parallel.sum(sums);
@@ -211,6 +213,7 @@ public final class Trainer {
                         throw diverged(sums[0] / sums[1], epoch, b);
                     }
                     lossSum += sums[0];
+                    correctSum += sums[2];
                     single = l;
                     Tensor dLogits = loss.backward();
                     if (parallel != null || accumulate > 1) {
@@ -230,6 +233,7 @@ public final class Trainer {
                 optimizer.step();
                 // One process, one batch: its mean loss itself (no rounding through the sum).
                 double l = parallel == null && accumulate == 1 ? single : lossSum / global;
+                double accuracy = global == 0 ? Double.NaN : correctSum / global;
                 lastLoss = l;
                 for (TrainerCallback cb : callbacks) {
                     cb.afterTrainStep(model, step, l);
@@ -245,6 +249,7 @@ public final class Trainer {
                     m.put("step", step);
                     m.put("epoch", epoch);
                     m.put("loss", l);
+                    m.put("accuracy", accuracy); // of this training batch, in train mode
                     m.put("lr", lr);
                     m.put("images_per_s", Math.round(ips * 10) / 10.0);
                     metrics.write(m);

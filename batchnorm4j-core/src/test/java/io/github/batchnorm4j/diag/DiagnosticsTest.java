@@ -22,6 +22,12 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class DiagnosticsTest {
+    static final String REMEDIES = ". With fewer than 8 samples (or 16 values) per statistic the batch mean and"
+            + " variance are noise (the values of one sample are correlated, so a large spatial size does not make up for few samples):"
+            + " training can diverge and evaluation disagree with training. Remedies: GroupNorm or LayerNorm,"
+            + " which do not depend on the batch (--norm gn|ln); BatchRenorm (--norm brn); a larger batch, or"
+            + " SyncBatchNorm over several processes (--distributed); FrozenBatchNorm when fine-tuning a trained"
+            + " model (--freeze-bn).";
     private final List<String> out = new ArrayList<>();
     private final WarningSink sink = new WarningSink(out::add);
 
@@ -33,23 +39,38 @@ class DiagnosticsTest {
         for (int s = 0; s < 3; s++) {
             step(model, cb, s, ramp(2, 3), ramp(2, 3));
         }
-        assertEquals(List.of("[bn4j] BatchNorm '1.0' normalises each channel over only 2 values in training (batch 2"
-                + " x spatial 1, fewer than 16): its batch mean and variance are noise, so training can diverge and"
-                + " evaluation disagree with training. Remedy: use GroupNorm or LayerNorm, which do not depend on the"
-                + " batch (--norm gn|ln), BatchRenorm (--norm brn), a larger batch, or freeze the statistics when"
-                + " fine-tuning (--freeze-bn)."), out);
+        assertEquals(List.of("[bn4j] Small-batch statistics: BatchNorm '1.0' from 2 samples (batch 2)"
+                + REMEDIES), out);
         assertSame(bn, ((Module) model.children().get("1")).children().get("0"), "probe removed after the step");
+    }
+
+    @Test
+    void aConvolutionalBatchOfTwoImagesIsSmallWhateverItsSpatialSize() {
+        // 2 images of 8x8: 128 values per channel, yet only two samples behind each mean and variance.
+        Sequential model = new Sequential(new BatchNorm(3), new Sequential(new BatchNorm(3)));
+        List<TrainerCallback> cb = List.of(new SmallBatchCheck(sink));
+        for (int s = 0; s < 2; s++) {
+            step(model, cb, s, ramp(2, 3, 8, 8), ramp(2, 3, 8, 8));
+        }
+        assertEquals(List.of("[bn4j] Small-batch statistics: BatchNorm '0' from 2 samples (batch 2 x spatial 64 = 128"
+                + " values per channel); BatchNorm '1.0' from 2 samples (batch 2 x spatial 64 = 128 values per"
+                + " channel)" + REMEDIES), out);
+    }
+
+    @Test
+    void perRankBatchesOfUnsynchronizedBatchNormSayPerRank() {
+        Sequential model = new Sequential(new BatchNorm(3));
+        step(model, List.of(new SmallBatchCheck(sink, 4)), 0, ramp(8, 3), ramp(8, 3));
+        assertEquals(List.of("[bn4j] Small-batch statistics: BatchNorm '0' from 8 samples (batch 8 per rank, not"
+                + " synchronized)" + REMEDIES), out);
     }
 
     @Test
     void ghostBatchesCountTheirVirtualBatchAndRenormAndLargeInputsAreNotReported() {
         Sequential model = new Sequential(new GhostBatchNorm(2, 4), new BatchRenorm(2), new BatchNorm(2));
-        step(model, List.of(new SmallBatchCheck(sink)), 0, ramp(12, 2, 1, 3), ramp(12, 2, 1, 3));
-        assertEquals(List.of("[bn4j] GhostBatchNorm '0' normalises each channel over only 12 values in training"
-                + " (virtual batch 4 x spatial 3, fewer than 16): its batch mean and variance are noise, so training"
-                + " can diverge and evaluation disagree with training. Remedy: use GroupNorm or LayerNorm, which do not"
-                + " depend on the batch (--norm gn|ln), BatchRenorm (--norm brn), a larger batch, or freeze the"
-                + " statistics when fine-tuning (--freeze-bn)."), out);
+        step(model, List.of(new SmallBatchCheck(sink)), 0, ramp(16, 2, 1, 3), ramp(16, 2, 1, 3));
+        assertEquals(List.of("[bn4j] Small-batch statistics: GhostBatchNorm '0' from 4 samples (virtual batch 4 x"
+                + " spatial 3 = 12 values per channel)" + REMEDIES), out);
         model.eval();
         step(model, List.of(new SmallBatchCheck(sink)), 1, ramp(2, 2), ramp(2, 2));
         assertEquals(1, out.size(), "evaluation-mode forwards are not training");
@@ -183,7 +204,7 @@ class DiagnosticsTest {
         }
         List<String> starts = out.stream().map(m -> String.join(" ", List.of(m.split(" ")).subList(0, 5))).toList();
         assertEquals(List.of("[bn4j] BatchNorm '2' directly follows", "[bn4j] BatchNorm '2' has momentum",
-                "[bn4j] BatchNorm '2' channel 0", "[bn4j] BatchNorm '2' normalises each",
+                "[bn4j] BatchNorm '2' channel 0", "[bn4j] Small-batch statistics: BatchNorm '2'",
                 "[bn4j] evaluation at step 1", "[bn4j] BatchNorm '2' has invalid"), starts);
     }
 }
