@@ -48,7 +48,7 @@ public final class ExportCommand implements Callable<Integer> {
                     saved.mean(), saved.std());
             return 0;
         } catch (IOException | IllegalArgumentException e) {
-            System.err.println("bn4j export: " + e.getMessage());
+            System.err.println("bn4j export: " + CliErrors.describe(e));
             return 1;
         }
     }

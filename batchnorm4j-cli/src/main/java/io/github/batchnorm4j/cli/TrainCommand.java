@@ -210,7 +210,7 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             rc = train();
         } catch (IOException | IllegalArgumentException | CommunicatorException e) {
-            String msg = "bn4j train: " + (comm.size() > 1 ? "rank " + comm.rank() + ": " : "") + e.getMessage();
+            String msg = "bn4j train: " + (comm.size() > 1 ? "rank " + comm.rank() + ": " : "") + CliErrors.describe(e);
             if (comm.size() > 1) {
                 comm.abort(msg, 1); // the other ranks would otherwise wait in their next collective
             }
@@ -226,6 +226,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private int train() throws IOException {
+        TrainOptionChecks.check(this);
         if (threads != null) {
             WorkerPool.setThreads(threads);
         }
@@ -279,6 +280,8 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("Expected --max-skips >= 1, got " + maxSkips);
         }
         DataLocator.Splits splits = TrainingRun.loadData(config);
+        TrainOptionChecks.afterData(splits.train().size(), config.validation(), config.batchSize(),
+                config.dropLast());
         boolean terminal = System.console() != null;
         // On --resume the checkpoint holds the weights: --init-from is only read for a fresh run.
         TrainingRun run = TrainingRun.create(config, variant, resume != null ? null : initFrom, !noDiagnostics, splits,
@@ -287,7 +290,11 @@ public final class TrainCommand implements Callable<Integer> {
         ActivationTracker tracker = null;
         if (track != null && !track.isEmpty()) {
             tracker = new ActivationTracker(track, trackUnit, trackEvery);
-            tracker.checkLayers(run.model());
+            try {
+                tracker.checkLayers(run.model());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--track: " + e.getMessage(), e);
+            }
             if (root()) {
                 run.trainer().addCallback(tracker);
             }
