@@ -4,8 +4,6 @@ import io.github.batchnorm4j.nn.LongState;
 import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.nn.Parameter;
 import io.github.batchnorm4j.tensor.Tensor;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * What {@code train --on-nonfinite skip} needs to throw a training step away exactly.
@@ -20,49 +18,48 @@ import java.util.List;
 final class NonFiniteGuard {
     private static final int EXPONENT = 0x7f800000;
 
-    private final List<Tensor> buffers = new ArrayList<>();
-    private final List<LongState> longBuffers = new ArrayList<>();
-    private final List<Parameter> parameters = new ArrayList<>();
+    // Arrays, not lists: indexed loops allocate nothing whatever the JIT's escape analysis decides.
+    private final Tensor[] buffers;
+    private final LongState[] longBuffers;
+    private final Parameter[] parameters;
     private final float[][] saved;
     private final long[] savedLongs;
 
     NonFiniteGuard(Module model) {
-        buffers.addAll(model.namedBuffers().values());
-        longBuffers.addAll(model.namedLongBuffers().values());
-        parameters.addAll(model.namedParameters().values());
-        saved = new float[buffers.size()][];
+        buffers = model.namedBuffers().values().toArray(Tensor[]::new);
+        longBuffers = model.namedLongBuffers().values().toArray(LongState[]::new);
+        parameters = model.namedParameters().values().toArray(Parameter[]::new);
+        saved = new float[buffers.length][];
         for (int i = 0; i < saved.length; i++) {
-            saved[i] = new float[buffers.get(i).data().length];
+            saved[i] = new float[buffers[i].data().length];
         }
-        savedLongs = new long[longBuffers.size()];
+        savedLongs = new long[longBuffers.length];
     }
 
     /** Copies every buffer of the model (before a forward pass that may change them). */
     void snapshot() {
         for (int i = 0; i < saved.length; i++) {
-            Tensor t = buffers.get(i);
-            System.arraycopy(t.data(), 0, saved[i], 0, saved[i].length);
+            System.arraycopy(buffers[i].data(), 0, saved[i], 0, saved[i].length);
         }
         for (int i = 0; i < savedLongs.length; i++) {
-            savedLongs[i] = longBuffers.get(i).get();
+            savedLongs[i] = longBuffers[i].get();
         }
     }
 
     /** Puts back the buffers copied by the last {@link #snapshot}. */
     void restore() {
         for (int i = 0; i < saved.length; i++) {
-            Tensor t = buffers.get(i);
-            System.arraycopy(saved[i], 0, t.data(), 0, saved[i].length);
+            System.arraycopy(saved[i], 0, buffers[i].data(), 0, saved[i].length);
         }
         for (int i = 0; i < savedLongs.length; i++) {
-            longBuffers.get(i).set(savedLongs[i]);
+            longBuffers[i].set(savedLongs[i]);
         }
     }
 
     /** Whether every parameter gradient is finite (a float is NaN or infinite exactly when its exponent is all ones). */
     boolean gradientsFinite() {
-        for (Parameter p : parameters) {
-            if (!finite(p.grad().data())) {
+        for (int i = 0; i < parameters.length; i++) {
+            if (!finite(parameters[i].grad().data())) {
                 return false;
             }
         }
