@@ -9,8 +9,9 @@ import java.nio.file.Path;
 /**
  * A golden case as {@code verify-golden} handles it: {@link GoldenCase#read} (the safetensors container plus the
  * case metadata and tensor checks) throws an {@link IOException} naming the file, or the case it returns runs
- * through {@link GoldenRunner#run} to a pass/fail result without an exception. Allocation bound: 64 bytes per input
- * byte plus 1 MiB (reading, plus the layer's outputs and gradients, a few copies of the tensors in the file).
+ * through {@link GoldenRunner#run} to a pass/fail result without an exception. Allocation bound: the safetensors
+ * bound plus 64 bytes per input byte (the layer's outputs, gradients and float64 references, a few copies of the
+ * tensors in the file), plus 1 MiB.
  */
 public class GoldenCaseFuzzTest {
     public static void fuzzerTestOneInput(byte[] data) {

@@ -6,9 +6,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * {@link SafeTensors#read}: loads, or throws an {@link IOException} naming the file. Allocation bound: 4 bytes per
- * input byte plus 1 MiB (the header is read once as bytes, decoded once into a String and parsed; the tensor bytes
- * are at most the file's size).
+ * {@link SafeTensors#read}: loads, or throws an {@link IOException} naming the file. Allocation bound: 165 bytes
+ * per input byte plus 1 MiB: the header read as bytes and decoded into a String (4), its JSON parse (the
+ * {@link JsonFuzzTest} bound), the tensor bytes and one converted copy of them (at most the file's size each).
  */
 public class SafeTensorsFuzzTest {
     static final long PER_BYTE = 4 + JsonFuzzTest.PER_CHAR;
