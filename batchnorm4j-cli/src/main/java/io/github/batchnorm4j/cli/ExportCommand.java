@@ -62,7 +62,7 @@ public final class ExportCommand implements Callable<Integer> {
             }
             return 0;
         } catch (IOException | IllegalArgumentException e) {
-            System.err.println("bn4j export: " + e.getMessage());
+            System.err.println("bn4j export: " + CliErrors.describe(e));
             return 1;
         }
     }

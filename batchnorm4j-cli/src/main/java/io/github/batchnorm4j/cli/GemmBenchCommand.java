@@ -39,16 +39,32 @@ public final class GemmBenchCommand implements Callable<Integer> {
         if (threads < 1) {
             throw new IllegalArgumentException("Expected --threads >= 1, got " + threads);
         }
+        if (reps < 1 || minMs < 1) {
+            throw new IllegalArgumentException("Expected --reps >= 1 and --min-ms >= 1, got " + reps + ", " + minMs);
+        }
         WorkerPool.setThreads(threads);
         List<String> list = sizes != null ? sizes
                 : List.of("1024x1024x1024", "512x512x512", "256x256x256", "60x100x784", "32x784x288", "64x196x576");
-        List<double[]> rows = new ArrayList<>();
-        for (String s : list) {
+        List<int[]> parsed = new ArrayList<>();
+        for (String s : list) { // all checked before the first measurement
             String[] p = s.toLowerCase(Locale.ROOT).split("x");
-            if (p.length != 3) {
-                throw new IllegalArgumentException("Expected a size like 1024x1024x1024, got " + s);
+            int[] mnk = new int[3];
+            try {
+                for (int i = 0; i < 3 && p.length == 3; i++) {
+                    mnk[i] = Integer.parseInt(p[i]);
+                }
+            } catch (NumberFormatException e) {
+                mnk[0] = 0;
             }
-            int m = Integer.parseInt(p[0]), n = Integer.parseInt(p[1]), k = Integer.parseInt(p[2]);
+            if (p.length != 3 || mnk[0] < 1 || mnk[1] < 1 || mnk[2] < 1) {
+                throw new IllegalArgumentException("Expected --sizes of positive m x n x k like 1024x1024x1024, got "
+                        + s);
+            }
+            parsed.add(mnk);
+        }
+        List<double[]> rows = new ArrayList<>();
+        for (int[] mnk : parsed) {
+            int m = mnk[0], n = mnk[1], k = mnk[2];
             rows.add(new double[] {m, n, k, measure(m, n, k)});
         }
         if (json) {

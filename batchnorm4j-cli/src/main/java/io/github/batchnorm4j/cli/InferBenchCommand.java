@@ -51,7 +51,7 @@ public final class InferBenchCommand implements Callable<Integer> {
         try {
             bnSpec = ModelSpec.of(model, "bn", "relu");
         } catch (IllegalArgumentException e) {
-            System.err.println("bn4j bench infer: " + e.getMessage());
+            System.err.println("bn4j bench infer: --model: " + e.getMessage());
             return 1;
         }
         Module withBn = ModelFactory.build(bnSpec, new SplittableRandom(1));

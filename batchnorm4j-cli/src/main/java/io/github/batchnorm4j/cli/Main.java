@@ -19,7 +19,7 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns its exit status (used by tests). */
     public static int run(String... args) {
-        return new CommandLine(new Main()).execute(args);
+        return CliErrors.install(new CommandLine(new Main())).execute(args);
     }
 
     @Override

@@ -65,13 +65,16 @@ public final class PredictCommand implements Callable<Integer> {
         try {
             return predict();
         } catch (IOException | IllegalArgumentException e) {
-            System.err.println("bn4j predict: " + e.getMessage());
+            System.err.println("bn4j predict: " + CliErrors.describe(e));
             return 1;
         }
     }
 
     private int predict() throws IOException {
         if (threads != null) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("Expected --threads >= 1, got " + threads);
+            }
             WorkerPool.setThreads(threads);
         }
         if (!split.equals("test") && !split.equals("train")) {

@@ -9,6 +9,7 @@ import io.github.batchnorm4j.repro.Reproduction;
 import io.github.batchnorm4j.repro.Settings;
 import io.github.batchnorm4j.repro.report.ReportWriter;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -57,8 +58,14 @@ public final class ReproduceCommand implements Callable<Integer> {
         Set<Integer> chosen = new LinkedHashSet<>(claims == null ? List.of(1, 2, 3, 4, 5, 6, 7, 8) : claims);
         for (int c : chosen) {
             if (c < 1 || c > 8) {
-                throw new IllegalArgumentException("Expected claims between 1 and 8, got " + c);
+                throw new IllegalArgumentException("Expected --claims between 1 and 8, got " + c);
             }
+        }
+        if (workers != null && workers < 1) {
+            throw new IllegalArgumentException("Expected --workers >= 1, got " + workers);
+        }
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new IllegalArgumentException("Expected --out to be a folder, got the file " + out);
         }
         List<Long> s = seeds == null ? List.of(0L, 1L, 2L) : seeds;
         if (plan != null) {
@@ -75,8 +82,15 @@ public final class ReproduceCommand implements Callable<Integer> {
         }
         Settings settings = Settings.of(s.stream().mapToLong(Long::longValue).toArray(), quick);
         DataLocator.Splits splits = DataLocator.load(data, System.getenv(DataLocator.ENV));
+        // The protocol's models and step counts are fixed for Fashion-MNIST: refuse other data before hours of work.
+        int[] item = splits.train().itemShape();
+        if (item.length != 3 || item[0] != 1 || item[1] != 28 || item[2] != 28 || splits.train().numClasses() != 10) {
+            throw new IllegalArgumentException("Expected Fashion-MNIST (1x28x28 images, 10 classes) in " + splits.dir()
+                    + ", got " + java.util.Arrays.toString(item) + " images in " + splits.train().numClasses()
+                    + " classes");
+        }
         ReproData rd = new ReproData(splits.train(), splits.test(), "Fashion-MNIST from " + splits.dir());
-        int w = workers == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, workers);
+        int w = workers == null ? Runtime.getRuntime().availableProcessors() : workers;
         System.err.printf(Locale.ROOT, "bn4j reproduce: claims %s, seeds %s%s, %d runs side by side, data %s%n",
                 chosen, s, quick ? " (quick)" : "", w, splits.dir());
         Reproduction.Outcome o = Reproduction.run(settings, chosen, rd, w, System.err);

@@ -70,6 +70,12 @@ public final class SyncBenchCommand implements Callable<Integer> {
         if (mpiWorker) {
             return worker();
         }
+        for (int n : ranks) { // every value checked before the first measurement
+            check(n >= 1, "--ranks >= 1", Integer.toString(n));
+        }
+        for (String b : backends) {
+            check(b.equals("mpi") || b.equals("threads"), "--backends among mpi, threads", b);
+        }
         List<String[]> rows = new ArrayList<>();
         for (int n : ranks) {
             check(n >= 1, "--ranks >= 1", Integer.toString(n));

@@ -198,6 +198,15 @@ public final class TrainCommand implements Callable<Integer> {
             + " may wait for the other ranks before this rank gives up (default: ${DEFAULT-VALUE})")
     long distTimeout;
 
+    @Option(names = "--on-nonfinite", defaultValue = "stop", description = "what a step whose loss or gradients are"
+            + " NaN or infinite does: stop (stop training, the last checkpoint intact) or skip (discard that step"
+            + " exactly, count it, go on with the next batch) (default: ${DEFAULT-VALUE})")
+    String onNonFinite;
+
+    @Option(names = "--max-skips", defaultValue = "10", description = "with --on-nonfinite skip: stop at this many"
+            + " skipped steps in a row (default: ${DEFAULT-VALUE})")
+    int maxSkips;
+
     private Communicator comm = LocalCommunicator.INSTANCE;
 
     @Override
@@ -223,7 +232,7 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             rc = train();
         } catch (IOException | IllegalArgumentException | CommunicatorException e) {
-            String msg = "bn4j train: " + (comm.size() > 1 ? "rank " + comm.rank() + ": " : "") + e.getMessage();
+            String msg = "bn4j train: " + (comm.size() > 1 ? "rank " + comm.rank() + ": " : "") + CliErrors.describe(e);
             if (comm.size() > 1) {
                 comm.abort(msg, 1); // the other ranks would otherwise wait in their next collective
             }
@@ -244,6 +253,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private int train() throws IOException {
+        TrainOptionChecks.check(this);
         if (threads != null) {
             WorkerPool.setThreads(threads);
         }
@@ -302,6 +312,15 @@ public final class TrainCommand implements Callable<Integer> {
                         + " must come from a trained model), got none");
             }
         }
+        Trainer.NonFinitePolicy policy = switch (onNonFinite) {
+            case "stop" -> Trainer.NonFinitePolicy.STOP;
+            case "skip" -> Trainer.NonFinitePolicy.SKIP;
+            default -> throw new IllegalArgumentException("Expected --on-nonfinite stop or skip, got '" + onNonFinite
+                    + "'");
+        };
+        if (maxSkips < 1) {
+            throw new IllegalArgumentException("Expected --max-skips >= 1, got " + maxSkips);
+        }
         DataLocator.Splits splits = TrainingRun.loadData(config, dataOptions);
         if (resume == null) {
             config = config.withValidation(DataSource.validationCount(validation, splits.train().size()));
@@ -310,14 +329,21 @@ public final class TrainCommand implements Callable<Integer> {
             System.err.println("Skipped " + splits.info().skipped() + " bad " + (splits.info().kind().equals("csv")
                     ? "rows" : "images") + " of " + splits.dir() + " (--skip-bad)");
         }
+        TrainOptionChecks.afterData(splits.train().size(), config.validation(), config.batchSize(),
+                config.dropLast());
         boolean terminal = System.console() != null;
         // On --resume the checkpoint holds the weights: --init-from is only read for a fresh run.
         TrainingRun run = TrainingRun.create(config, variant, file, resume != null ? null : initFrom, !noDiagnostics,
                 splits, dir, noProgress ? null : System.err, terminal, logEvery, checkpointEvery, comm, !noSyncBn);
+        run.trainer().onNonFinite(policy, maxSkips);
         ActivationTracker tracker = null;
         if (track != null && !track.isEmpty()) {
             tracker = new ActivationTracker(track, trackUnit, trackEvery);
-            tracker.checkLayers(run.model());
+            try {
+                tracker.checkLayers(run.model());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--track: " + e.getMessage(), e);
+            }
             if (root()) {
                 run.trainer().addCallback(tracker);
                 if (run.report() != null) {
@@ -354,7 +380,8 @@ public final class TrainCommand implements Callable<Integer> {
             val = run.trainer().fit();
         } catch (TrainingDivergedException e) {
             System.err.println();
-            System.err.println("bn4j train: " + e.getMessage());
+            System.err.println("bn4j train: " + e.getMessage()
+                    + (policy == Trainer.NonFinitePolicy.SKIP ? " (--max-skips " + maxSkips + ")" : ""));
             return 2;
         } finally {
             if (tracker != null && root()) {
@@ -364,6 +391,10 @@ public final class TrainCommand implements Callable<Integer> {
         Trainer.Evaluation test = run.evaluateTest();
         if (!root()) {
             return 0;
+        }
+        if (run.trainer().skippedSteps() > 0) {
+            System.out.println("skipped " + run.trainer().skippedSteps() + " steps with a NaN or infinite loss or"
+                    + " gradient (--on-nonfinite skip)");
         }
         if (val != null) {
             System.out.printf(Locale.ROOT, "validation accuracy %.4f loss %.4f (%d items)%n", val.accuracy(),

@@ -64,11 +64,11 @@ public final class VerifyGoldenCommand implements Callable<Integer> {
             files = null;
         }
         if (files == null) {
-            err.println("verify-golden: expected a readable directory of golden cases, got " + dir);
+            err.println("bn4j verify-golden: expected a readable directory of golden cases, got " + dir);
             return 2;
         }
         if (files.isEmpty()) {
-            err.println("verify-golden: expected golden cases (*" + GoldenCase.SUFFIX + ") in " + dir + ", got none");
+            err.println("bn4j verify-golden: expected golden cases (*" + GoldenCase.SUFFIX + ") in " + dir + ", got none");
             return 2;
         }
         int passed = 0;
@@ -82,7 +82,7 @@ public final class VerifyGoldenCommand implements Callable<Integer> {
                 malformed = true;
                 failed++;
                 out.println(String.format(Locale.ROOT, "%-44s malformed  FAIL", GoldenCase.nameOf(f)));
-                err.println("verify-golden: malformed case " + (e instanceof MalformedFileException
+                err.println("bn4j verify-golden: malformed case " + (e instanceof MalformedFileException
                         ? e.getMessage()
                         : f + ": cannot be read (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")"));
                 continue;

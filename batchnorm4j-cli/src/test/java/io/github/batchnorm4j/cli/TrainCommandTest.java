@@ -133,6 +133,22 @@ class TrainCommandTest {
                 bad.err().strip());
     }
 
+    @Test
+    void skipPolicyGoesOnThenStopsAtTheLimitOfSkipsInARow() throws IOException {
+        Path d = data(Files.createDirectories(dir.resolve("d")));
+        // lr 1e30 sends the weights to infinity within a few steps; from then on every step is non-finite.
+        Run r = run("train", "--data", d.toString(), "--norm", "none", "--width", "8", "--batch-size", "10",
+                "--validation", "20", "--lr", "1e30", "--momentum", "0", "--warmup-steps", "0", "--schedule",
+                "constant", "--steps", "40", "--no-progress", "--on-nonfinite", "skip", "--max-skips", "3", "--out",
+                dir.resolve("skip").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().matches("(?s).*bn4j train: (Loss is (NaN|\\+Infinity)|A gradient is NaN or infinite) at"
+                + " step \\d+ .*; skipped steps in a row: 3, the limit; training stopped, .*\\(--max-skips 3\\)\\s*"),
+                r.err());
+        String metrics = Files.readString(dir.resolve("skip").resolve("metrics.jsonl"));
+        assertEquals(3, metrics.split("\"event\": \"skip\"", -1).length - 1, metrics);
+    }
+
     static String[] concat(String[] a, String[] b) {
         String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);

@@ -74,7 +74,7 @@ class TrainVariantsCommandTest {
         assertTrue(lines.contains(lines.stream().filter(l -> l.startsWith("4,9,input_p85,")).findFirst().orElse("-")));
         Run bad = run(args(d, "bad", 2, "--track", "3.weight"));
         assertEquals(1, bad.code());
-        assertEquals("bn4j train: Expected a layer name of the model [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], got"
+        assertEquals("bn4j train: --track: Expected a layer name of the model [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], got"
                 + " '3.weight'", bad.err().strip());
     }
 

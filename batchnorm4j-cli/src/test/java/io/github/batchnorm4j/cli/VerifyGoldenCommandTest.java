@@ -85,7 +85,7 @@ class VerifyGoldenCommandTest {
         List<String> l = lines();
         assertEquals(String.format("%-44s malformed  FAIL", "a_bad"), l.get(0));
         assertEquals("1 passed, 2 failed", l.get(3));
-        assertEquals("verify-golden: malformed case " + bad
+        assertEquals("bn4j verify-golden: malformed case " + bad
                 + ": file of 3 bytes is shorter than the 8-byte header length" + System.lineSeparator(), err.toString());
     }
 
@@ -93,11 +93,11 @@ class VerifyGoldenCommandTest {
     void missingOrEmptyDirectoryExitsTwo() {
         Path none = dir.resolve("none");
         assertEquals(2, bn4j("verify-golden", none.toString()));
-        assertEquals("verify-golden: expected a readable directory of golden cases, got " + none
+        assertEquals("bn4j verify-golden: expected a readable directory of golden cases, got " + none
                 + System.lineSeparator(), err.toString());
         err.getBuffer().setLength(0);
         assertEquals(2, bn4j("verify-golden", dir.toString()));
-        assertEquals("verify-golden: expected golden cases (*.safetensors) in " + dir + ", got none"
+        assertEquals("bn4j verify-golden: expected golden cases (*.safetensors) in " + dir + ", got none"
                 + System.lineSeparator(), err.toString());
     }
 

@@ -28,6 +28,18 @@ public final class AtomicFiles {
     public static void write(Path target, Writer writer) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
+        // Refused before any work, with the reason (the file system's own errors name only a path).
+        if (Files.isDirectory(abs)) {
+            throw new IOException("Expected a file to write, got the folder " + abs);
+        }
+        for (Path p = dir; p != null; p = p.getParent()) {
+            if (Files.exists(p)) {
+                if (!Files.isDirectory(p)) {
+                    throw new IOException("Cannot write " + abs + ": " + p + " is a file, not a folder");
+                }
+                break;
+            }
+        }
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
         try {

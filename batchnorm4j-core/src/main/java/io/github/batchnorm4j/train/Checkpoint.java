@@ -89,7 +89,11 @@ public final class Checkpoint {
         } catch (NumberFormatException e) {
             throw new IOException(file + ": expected an integer optimizerSteps, got " + c.metadata().get("optimizerSteps"));
         }
-        opt.loadState(optState, optSteps);
+        try {
+            opt.loadState(optState, optSteps);
+        } catch (IOException e) {
+            throw new IOException(file + ": " + e.getMessage(), e); // name the file, as every other error here
+        }
         return c.metadata();
     }
 }

@@ -216,11 +216,14 @@ public record TrainedModel(Module model, String description, int[] input, int cl
         String[] p = s.split("x");
         try {
             if (p.length == 3) {
-                return new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2])};
+                int[] shape = {Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2])};
+                if (shape[0] > 0 && shape[1] > 0 && shape[2] > 0) {
+                    return shape;
+                }
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException("Expected an input shape CxHxW such as 1x28x28, got " + s);
+        throw new IllegalArgumentException("Expected --input CxHxW of positive sizes such as 1x28x28, got " + s);
     }
 }

@@ -28,6 +28,9 @@ import java.util.Map;
  * <p>Outputs in {@code outDir} (when set): {@code checkpoint.safetensors} (resumable), {@code model.safetensors}
  * (weights and buffers under PyTorch keys) and {@code metrics.jsonl}. A NaN or infinite loss stops training with a
  * {@link TrainingDivergedException} before the bad step changes anything; the last checkpoint stays as it was.
+ * With {@link #onNonFinite onNonFinite(SKIP, n)} such a step (a non-finite loss or gradient) is instead thrown
+ * away exactly (weights, optimizer state and buffers as before it), counted, and training goes on with the next
+ * batch, unless it is the {@code n}-th skipped step in a row.
  */
 public final class Trainer {
     /**
@@ -52,8 +55,20 @@ public final class Trainer {
         }
     }
 
+    /** What a step whose loss or gradients are NaN or infinite does. */
+    public enum NonFinitePolicy {
+        /** Stop training with a {@link TrainingDivergedException} (the default). */
+        STOP,
+        /** Discard the step exactly and go on; stop after too many skipped steps in a row. */
+        SKIP
+    }
+
     /** Accuracy in [0, 1] and mean loss over a data set. */
     public record Evaluation(double accuracy, double loss, int count) {}
+
+    /** Checkpoint metadata: steps skipped so far, and how many of the last ones in a row. */
+    static final String SKIPPED_KEY = "nonfinite.skipped_steps";
+    static final String CONSECUTIVE_KEY = "nonfinite.consecutive_skips";
 
     private final Module model;
     private final Optimizer optimizer;
@@ -70,6 +85,11 @@ public final class Trainer {
     private DataParallel parallel;
     private DistributedSampler sampler;
     private int accumulate = 1;
+    /** Set by {@code onNonFinite(SKIP, ...)}: copies the buffers before each forward; null for STOP (no cost). */
+    private NonFiniteGuard guard;
+    private int maxConsecutiveSkips;
+    private int consecutiveSkips;
+    private long skippedSteps;
 
     public Trainer(Module model, Optimizer optimizer, LrSchedule schedule, DataLoader train, DataLoader validation,
                    Config config) {
@@ -127,6 +147,29 @@ public final class Trainer {
         return Math.min(train.batchSize(), train.dataSet().size() - b * train.batchSize());
     }
 
+    /**
+     * Sets what a step with a NaN or infinite loss or gradient does. With {@link NonFinitePolicy#SKIP} the step's
+     * batch is consumed but nothing of the step is kept: the buffers the forward pass changed (running statistics,
+     * {@code num_batches_tracked}) are restored from a copy taken before it, and neither the optimizer step nor its
+     * state update happens. The {@code maxConsecutiveSkips}-th skipped step in a row stops training with a
+     * {@link TrainingDivergedException}. Costs, per step, a copy of the buffers and one pass over the gradients;
+     * {@link NonFinitePolicy#STOP} costs nothing.
+     */
+    public Trainer onNonFinite(NonFinitePolicy policy, int maxConsecutiveSkips) {
+        if (maxConsecutiveSkips < 1) {
+            throw new IllegalArgumentException("Expected at least 1 consecutive skipped step before stopping, got "
+                    + maxConsecutiveSkips);
+        }
+        this.guard = policy == NonFinitePolicy.SKIP ? new NonFiniteGuard(model) : null;
+        this.maxConsecutiveSkips = maxConsecutiveSkips;
+        return this;
+    }
+
+    /** Steps skipped for a non-finite loss or gradient over the whole run (resumed runs included). */
+    public long skippedSteps() {
+        return skippedSteps;
+    }
+
     /** Optimizer steps done so far. */
     public long step() {
         return step;
@@ -151,6 +194,8 @@ public final class Trainer {
         Map<String, String> meta = Checkpoint.restore(checkpoint, model, optimizer);
         step = Long.parseLong(meta.get("step"));
         lastCheckpointStep = step;
+        skippedSteps = Long.parseLong(meta.getOrDefault(SKIPPED_KEY, "0"));
+        consecutiveSkips = Integer.parseInt(meta.getOrDefault(CONSECUTIVE_KEY, "0"));
         return meta;
     }
 
@@ -190,6 +235,7 @@ public final class Trainer {
                 double lossSum = 0;
                 double correctSum = 0; // correct predictions of the step's batches, in train mode
                 double single = Double.NaN;
+                String nonFinite = null;
                 for (int i = 0; i < accumulate; i++) {
                     int b = first + i;
                     DataLoader.Batch batch = sampler == null ? train.batch(epoch, b)
@@ -200,17 +246,24 @@ public final class Trainer {
                         }
                         // every parameter, also any the optimizer does not update (diagnostics read them)
                         model.zeroGrad();
+                        if (guard != null) {
+                            guard.snapshot(); // before the first forward pass of the step changes any buffer
+                        }
                     }
                     Tensor logits = model.forward(batch.input());
                     double l = loss.forward(logits, batch.labels());
                     double[] sums = {batch.size() == 0 ? 0 : l * batch.size(), batch.size(),
                             batch.size() == 0 ? 0 : loss.correct()};
                     if (parallel != null) {
-                        // The global sums; every rank gets the same value, so all stop together.
+                        // The global sums; every rank gets the same value, so all stop (or skip) together.
                         parallel.sum(sums);
                     }
                     if (!Double.isFinite(sums[0] / sums[1])) {
-                        throw diverged(sums[0] / sums[1], epoch, b);
+                        if (guard == null) {
+                            throw diverged(sums[0] / sums[1], epoch, b);
+                        }
+                        nonFinite = "Loss is " + name(sums[0] / sums[1]);
+                        break;
                     }
                     lossSum += sums[0];
                     correctSum += sums[2];
@@ -225,25 +278,35 @@ public final class Trainer {
                     model.backward(dLogits);
                 }
                 if (accumulate > 1) {
-                    StatisticsAccumulation.commit(model);
+                    StatisticsAccumulation.commit(model); // a skipped step's commit is undone by the guard
                 }
-                if (parallel != null) {
+                if (nonFinite == null && parallel != null) {
                     parallel.sumGradients();
                 }
-                optimizer.step();
+                if (nonFinite == null && guard != null && !guard.gradientsFinite()) {
+                    nonFinite = "A gradient is NaN or infinite";
+                }
                 // One process, one batch: its mean loss itself (no rounding through the sum).
                 double l = parallel == null && accumulate == 1 ? single : lossSum / global;
                 double accuracy = global == 0 ? Double.NaN : correctSum / global;
-                lastLoss = l;
-                for (TrainerCallback cb : callbacks) {
-                    cb.afterTrainStep(model, step, l);
+                if (nonFinite == null) {
+                    optimizer.step();
+                    lastLoss = l;
+                    consecutiveSkips = 0;
+                    for (TrainerCallback cb : callbacks) {
+                        cb.afterTrainStep(model, step, l);
+                    }
+                } else {
+                    // every rank decides alike: losses and gradients are reduced before the decision
+                    skip(nonFinite, epoch, first, metrics);
                 }
                 step++;
                 images += global;
                 double secs = (System.nanoTime() - t0) / 1e9;
                 double ips = images / Math.max(secs, 1e-9);
                 double eta = (config.totalSteps() - step) * secs / Math.max(1, step - startStep);
-                if (metrics != null && (step % config.logEvery() == 0 || step == config.totalSteps())) {
+                if (nonFinite == null && metrics != null
+                        && (step % config.logEvery() == 0 || step == config.totalSteps())) {
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("event", "train");
                     m.put("step", step);
@@ -313,18 +376,51 @@ public final class Trainer {
     }
 
     private TrainingDivergedException diverged(double l, long epoch, int b) {
-        String what = Double.isNaN(l) ? "NaN" : l > 0 ? "+Infinity" : "-Infinity";
-        String ck = checkpointFile() == null ? "no checkpoint was written"
+        return new TrainingDivergedException("Loss is " + name(l) + " at step " + step + " (epoch " + epoch
+                + ", batch " + b + ", learning rate " + optimizer.lr() + "); training stopped, " + checkpointState(),
+                step);
+    }
+
+    private static String name(double l) {
+        return Double.isNaN(l) ? "NaN" : l > 0 ? "+Infinity" : "-Infinity";
+    }
+
+    private String checkpointState() {
+        return checkpointFile() == null ? "no checkpoint was written"
                 : lastCheckpointStep < 0 ? "no checkpoint had been written yet"
                 : "the last checkpoint (step " + lastCheckpointStep + ") in " + checkpointFile() + " is intact";
-        return new TrainingDivergedException("Loss is " + what + " at step " + step + " (epoch " + epoch + ", batch "
-                + b + ", learning rate " + optimizer.lr() + "); training stopped, " + ck, step);
+    }
+
+    /** Throws the current step away (see {@link #onNonFinite}); stops at the limit of consecutive skips. */
+    private void skip(String why, long epoch, int b, MetricsWriter metrics) throws IOException {
+        guard.restore();
+        skippedSteps++;
+        consecutiveSkips++;
+        if (metrics != null) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("event", "skip");
+            m.put("step", step + 1); // steps done, this one included, as on the other lines
+            m.put("epoch", epoch);
+            m.put("batch", b);
+            m.put("reason", why);
+            m.put("consecutive", consecutiveSkips);
+            metrics.write(m);
+        }
+        if (consecutiveSkips >= maxConsecutiveSkips) {
+            throw new TrainingDivergedException(why + " at step " + step + " (epoch " + epoch + ", batch " + b
+                    + ", learning rate " + optimizer.lr() + "); skipped steps in a row: " + consecutiveSkips + ", the limit;"
+                    + " training stopped, " + checkpointState(), step);
+        }
     }
 
     /** Writes the checkpoint and the PyTorch-keyed model file (both atomically). */
     public void checkpoint() throws IOException {
         Path out = config.outDir();
         Map<String, String> meta = new LinkedHashMap<>(config.metadata());
+        if (skippedSteps > 0) {
+            meta.put(SKIPPED_KEY, Long.toString(skippedSteps));
+            meta.put(CONSECUTIVE_KEY, Integer.toString(consecutiveSkips));
+        }
         Checkpoint.save(out.resolve(Checkpoint.FILE_NAME), model, optimizer, step, meta);
         Map<String, String> modelMeta = new LinkedHashMap<>(config.metadata());
         modelMeta.put("step", Long.toString(step));

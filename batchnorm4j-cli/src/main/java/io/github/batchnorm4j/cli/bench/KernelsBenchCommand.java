@@ -37,6 +37,17 @@ public final class KernelsBenchCommand implements Callable<Integer> {
         if (t < 1) {
             throw new IllegalArgumentException("Expected --threads >= 1, got " + t);
         }
+        if (minMs < 1) {
+            throw new IllegalArgumentException("Expected --min-ms >= 1, got " + minMs);
+        }
+        if (shapes != null) {
+            List<String> known = KernelBench.cases().stream().map(KernelBench.Case::shape).distinct().toList();
+            for (String s : shapes) {
+                if (!known.contains(s)) {
+                    throw new IllegalArgumentException("Expected --shapes among " + known + ", got " + s);
+                }
+            }
+        }
         WorkerPool.setThreads(t);
         KernelBench bench = new KernelBench(minMs);
         List<KernelBench.Row> rows = new ArrayList<>();

@@ -23,11 +23,14 @@ import java.time.Duration;
  * {@link CommunicatorException} naming the function and Open MPI's error text.
  *
  * <p>A lost rank must not hang the others: a {@link PeerWatchdog} watches the processes of the ranks on this
- * host and the time spent inside one collective; it names the lost rank and exits non-zero (see there).
+ * host, the ranks on other hosts through a {@link Heartbeat}, and the time spent inside one collective; it names
+ * the lost rank and its host and exits non-zero (see there).
  */
 public final class MpiCommunicator implements Communicator {
     /** Exit status of a rank that stops because another rank was lost or a collective stalled. */
     public static final int EXIT_PEER_LOST = 70;
+    /** Silence after which a rank on another host counts as lost (seconds; environment BN4J_DIST_HEARTBEAT_TIMEOUT). */
+    public static final double DEFAULT_HEARTBEAT_TIMEOUT_S = 10;
 
     private static MpiCommunicator world;
 
@@ -95,7 +98,13 @@ public final class MpiCommunicator implements Communicator {
             throw new CommunicatorException("MPI initialization failed: " + t, t);
         }
         MpiCommunicator c = new MpiCommunicator(lib, rank, size, stallTimeout);
-        c.exchangePeers(host);
+        Heartbeat hb;
+        try {
+            hb = new Heartbeat(rank, size, heartbeatTimeout(stallTimeout).toNanos());
+        } catch (java.io.IOException e) {
+            throw new CommunicatorException("rank " + rank + "/" + size + ": cannot open the heartbeat socket: " + e, e);
+        }
+        c.exchangePeers(host, hb);
         c.watchdog.start();
         world = c;
         return c;
@@ -264,16 +273,43 @@ public final class MpiCommunicator implements Communicator {
         return "MpiCommunicator[rank " + rank + "/" + size + "]";
     }
 
-    /** Exchanges (pid, host) so that the watchdog can tell which rank is gone. */
-    private void exchangePeers(String host) {
-        int rec = 8 + MpiLibrary.MPI_MAX_PROCESSOR_NAME;
+    /** The heartbeat timeout: BN4J_DIST_HEARTBEAT_TIMEOUT seconds, else 10 s; never longer than the stall timeout. */
+    static Duration heartbeatTimeout(Duration stallTimeout) {
+        String env = System.getenv("BN4J_DIST_HEARTBEAT_TIMEOUT");
+        double s = DEFAULT_HEARTBEAT_TIMEOUT_S;
+        if (env != null) {
+            try {
+                s = Double.parseDouble(env);
+            } catch (NumberFormatException e) {
+                throw new CommunicatorException("Expected BN4J_DIST_HEARTBEAT_TIMEOUT in seconds, got '" + env + "'");
+            }
+            if (!(s > 0)) {
+                throw new CommunicatorException("Expected BN4J_DIST_HEARTBEAT_TIMEOUT > 0, got " + env);
+            }
+        }
+        Duration d = Duration.ofNanos((long) (s * 1e9));
+        return d.compareTo(stallTimeout) < 0 ? d : stallTimeout;
+    }
+
+    /** Exchanges (pid, host, heartbeat address) so that the watchdog can tell which rank is gone. */
+    private void exchangePeers(String host, Heartbeat hb) {
+        int name0 = 8;
+        int hb0 = 8 + MpiLibrary.MPI_MAX_PROCESSOR_NAME;
+        int rec = hb0 + Heartbeat.RECORD;
         MemorySegment seg = scratch((long) rec * (size + 1));
         MemorySegment mine = seg.asSlice(0, rec);
         MemorySegment all = seg.asSlice(rec, (long) rec * size);
         mine.fill((byte) 0);
         mine.set(JAVA_LONG, 0, ProcessHandle.current().pid());
         byte[] name = PeerWatchdog.hostKey(host).getBytes(StandardCharsets.UTF_8);
-        MemorySegment.copy(name, 0, mine, JAVA_BYTE, 8, Math.min(name.length, rec - 9));
+        MemorySegment.copy(name, 0, mine, JAVA_BYTE, name0, Math.min(name.length, hb0 - name0 - 1));
+        byte[] beat;
+        try {
+            beat = hb.record();
+        } catch (java.io.IOException e) {
+            throw new CommunicatorException("rank " + rank + "/" + size + ": heartbeat address: " + e, e);
+        }
+        MemorySegment.copy(beat, 0, mine, JAVA_BYTE, hb0, beat.length);
         int rc;
         try {
             rc = (int) lib.allgather.invokeExact(mine, rec, lib.typeByte, all, rec, lib.typeByte, lib.commWorld);
@@ -283,12 +319,24 @@ public final class MpiCommunicator implements Communicator {
         check(lib, "MPI_Allgather", rc, rank, size);
         long[] pids = new long[size];
         String[] hosts = new String[size];
+        byte[][] beats = new byte[size][];
         for (int r = 0; r < size; r++) {
             MemorySegment s = all.asSlice((long) r * rec, rec);
             pids[r] = s.get(JAVA_LONG, 0);
-            hosts[r] = s.getString(8);
+            hosts[r] = s.asSlice(name0, hb0 - name0).getString(0);
+            beats[r] = s.asSlice(hb0, Heartbeat.RECORD).toArray(JAVA_BYTE);
         }
         watchdog.setPeers(pids, hosts, PeerWatchdog.hostKey(host));
+        boolean[] same = new boolean[size];
+        for (int r = 0; r < size; r++) {
+            same[r] = watchdog.sameHost(r);
+        }
+        try {
+            hb.setPeers(beats, same);
+        } catch (java.io.IOException e) {
+            throw new CommunicatorException("rank " + rank + "/" + size + ": heartbeat peers: " + e, e);
+        }
+        watchdog.setHeartbeat(hb);
     }
 
     private MemorySegment scratch(long bytes) {

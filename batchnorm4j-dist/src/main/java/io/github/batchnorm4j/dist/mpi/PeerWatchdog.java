@@ -20,6 +20,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>The same thread bounds the time spent inside one collective by the stall timeout: a rank on another host
  *       that stops answering is reported with the collective and the ranks on other hosts, then the process halts
  *       with the same status.</li>
+ *   <li>The ranks on other hosts are watched through a {@link Heartbeat}: one that is gone (its port answers
+ *       "unreachable") or silent for longer than the heartbeat timeout (10 s by default) is reported as
+ *       {@code lost rank K on host H (...)} and this rank halts with the same status.</li>
  *   <li>Open MPI's {@code mpirun} itself usually terminates the job when a rank dies (it prints
  *       {@code mpirun noticed that process rank K ... exited on signal ...}) by sending SIGTERM to the survivors;
  *       a shutdown hook then prints which local ranks are already gone, and the JVM exits with 143.</li>
@@ -40,6 +43,8 @@ final class PeerWatchdog {
     private volatile long inFlightSince;
     private volatile boolean stopped;
     private Thread thread;
+    private Heartbeat heartbeat;
+    private boolean warnedNeverHeard;
 
     PeerWatchdog(int rank, int size, Duration stallTimeout) {
         this.rank = rank;
@@ -62,6 +67,23 @@ final class PeerWatchdog {
         this.myHost = myHost;
     }
 
+    /** Watches the ranks on other hosts through {@code hb} (already given its peers) from {@link #start()} on. */
+    void setHeartbeat(Heartbeat hb) {
+        this.heartbeat = hb;
+    }
+
+    boolean sameHost(int r) {
+        return myHost.equals(hosts[r]);
+    }
+
+    private String[] displayHosts() {
+        String[] d = new String[hosts.length];
+        for (int r = 0; r < d.length; r++) {
+            d[r] = displayHost(hosts[r]);
+        }
+        return d;
+    }
+
     String describePeers() {
         StringBuilder sb = new StringBuilder();
         for (int r = 0; r < size; r++) {
@@ -81,6 +103,9 @@ final class PeerWatchdog {
     }
 
     void start() {
+        if (heartbeat != null) {
+            heartbeat.start();
+        }
         thread = new Thread(this::loop, "bn4j-mpi-watchdog");
         thread.setDaemon(true);
         thread.start();
@@ -90,6 +115,9 @@ final class PeerWatchdog {
     /** Called before MPI_Finalize or MPI_Abort: from now on peers may exit. */
     void stop() {
         stopped = true;
+        if (heartbeat != null) {
+            heartbeat.stop();
+        }
     }
 
     private void loop() {
@@ -105,6 +133,18 @@ final class PeerWatchdog {
             List<Integer> lost = lostLocalRanks();
             if (!lost.isEmpty()) {
                 fail("lost " + describe(lost) + currentCollective());
+            }
+            if (heartbeat != null) {
+                List<String> remote = heartbeat.lost(displayHosts());
+                if (!remote.isEmpty()) {
+                    fail("lost " + String.join(", ", remote) + currentCollective());
+                }
+                if (!warnedNeverHeard && !heartbeat.neverHeard().isEmpty()) {
+                    warnedNeverHeard = true;
+                    System.err.println("bn4j: rank " + rank + "/" + size + ": no heartbeat ever arrived from ranks "
+                            + heartbeat.neverHeard() + " (UDP blocked between the hosts?); a loss there is bounded"
+                            + " by --dist-timeout only");
+                }
             }
             String op = inFlight;
             long waited = System.nanoTime() - inFlightSince;
@@ -130,8 +170,10 @@ final class PeerWatchdog {
             return;
         }
         List<Integer> lost = lostLocalRanks();
+        List<String> remote = heartbeat == null ? List.of() : heartbeat.probeNow(displayHosts(), 100);
         System.err.println("bn4j: rank " + rank + "/" + size + ": stopping before MPI_Finalize"
-                + currentCollective() + (lost.isEmpty() ? "" : "; lost " + describe(lost)));
+                + currentCollective() + (lost.isEmpty() ? "" : "; lost " + describe(lost))
+                + (remote.isEmpty() ? "" : "; lost " + String.join(", ", remote)));
         System.err.flush();
     }
 

@@ -57,14 +57,25 @@ final class MpiJob {
     static Result run(int ranks, long timeoutSeconds, java.util.Map<String, String> env, Consumer<String> onLine,
                       String... scenario) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(mpirun().toString(), "--oversubscribe", "--allow-run-as-root",
-                "-np", Integer.toString(ranks),
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-np", Integer.toString(ranks)));
+        cmd.addAll(javaCommand());
+        cmd.addAll(List.of(scenario));
+        return runCommand(cmd, timeoutSeconds, env, onLine);
+    }
+
+    /** The rank's command line: this JVM's java running {@link MpiScenarios} (scenarios to be appended). */
+    static List<String> javaCommand() {
+        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
                 "-cp", classPath(MpiScenarios.class, MpiCommunicator.class,
                         io.github.batchnorm4j.tensor.Tensor.class, io.github.batchnorm4j.dist.TinyTraining.class),
-                MpiScenarios.class.getName()));
-        cmd.addAll(List.of(scenario));
+                MpiScenarios.class.getName());
+    }
+
+    /** Runs {@code cmd} (an mpirun command line) as {@link #run} does. */
+    static Result runCommand(List<String> cmd, long timeoutSeconds, java.util.Map<String, String> env,
+                             Consumer<String> onLine) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
         pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");

@@ -244,7 +244,14 @@ public final class MpiScenarios {
 
     /** Runs collectives until killed from outside; prints this rank's pid for the test to kill. */
     private static void waitForKill(Communicator c) throws InterruptedException {
-        System.out.println("READY rank " + c.rank() + " pid " + ProcessHandle.current().pid());
+        String ns;
+        try {
+            ns = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/ns/pid")).toString();
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            ns = "?";
+        }
+        // The pid namespace lets a test on the machine find this process when it runs in a namespace of its own.
+        System.out.println("READY rank " + c.rank() + " pid " + ProcessHandle.current().pid() + " pidns " + ns);
         System.out.flush();
         double[] buf = new double[4];
         long end = System.nanoTime() + Duration.ofSeconds(120).toNanos();

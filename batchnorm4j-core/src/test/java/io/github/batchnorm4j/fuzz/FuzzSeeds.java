@@ -1,0 +1,84 @@
+package io.github.batchnorm4j.fuzz;
+
+import io.github.batchnorm4j.data.Idx;
+import io.github.batchnorm4j.io.SafeTensors;
+import io.github.batchnorm4j.io.SafeTensors.Entry;
+import io.github.batchnorm4j.train.Checkpoint;
+import io.github.batchnorm4j.train.NormVariantConfig;
+import io.github.batchnorm4j.train.RunConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes the committed seed corpus: a few valid inputs per target, each under
+ * {@code src/test/resources/io/github/batchnorm4j/fuzz/<Target>Inputs/<method>/}, where Jazzer's regression mode
+ * (every {@code ./test}) runs them and tools/fuzz starts from them. Run from the repository root with the test
+ * classpath: {@code java -cp ... io.github.batchnorm4j.fuzz.FuzzSeeds batchnorm4j-core/src/test/resources}.
+ */
+public final class FuzzSeeds {
+    private FuzzSeeds() {}
+
+    public static void main(String[] args) throws IOException {
+        Path res = Path.of(args[0], "io", "github", "batchnorm4j", "fuzz");
+        Path tmp = Files.createTempDirectory("bn4j-seeds");
+
+        Path st = dir(res, "SafeTensorsFuzzTest", "safetensors");
+        Map<String, Entry> t = new LinkedHashMap<>();
+        t.put("w", Entry.f32(new float[] {1, -2, 3.5f, 0, Float.NaN, 1e-30f}, 2, 3));
+        t.put("d", Entry.f64(new double[] {0.25, -1e300}, 2));
+        t.put("n", Entry.i64(new long[] {42}, 1));
+        SafeTensors.write(st.resolve("three-dtypes"), t, Map.of("k", "v", "step", "7"));
+        SafeTensors.write(st.resolve("metadata-only"), Map.of(), Map.of("a", "b"));
+        SafeTensors.write(st.resolve("empty-tensor"), Map.of("e", Entry.f32(new float[0], 0, 4)), Map.of());
+
+        Path js = dir(res, "JsonFuzzTest", "json");
+        List<String> json = List.of("{\"a\": [1, 2.5e3, -7, true, false, null, \"x\\u00e9\\n\"]}", "[]", "12",
+                "{\"__metadata__\": {\"k\": \"v\"}, \"t\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}}",
+                "\"\\ud83d\\ude00 \\\\ \\/\"", "[[[{\"deep\": [[]]}]]]", "-0.0e-5");
+        for (int i = 0; i < json.size(); i++) {
+            Files.writeString(js.resolve("seed-" + i), json.get(i), StandardCharsets.UTF_8);
+        }
+
+        for (boolean gz : new boolean[] {false, true}) {
+            Path d = gz ? dir(res, "IdxGzipFuzzTest", "idxGzip") : dir(res, "IdxRawFuzzTest", "idxRaw");
+            String ext = gz ? ".gz" : "";
+            idx(tmp.resolve("images" + ext), d.resolve("images"), new int[] {3, 2, 2},
+                    new byte[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, (byte) 255});
+            idx(tmp.resolve("labels" + ext), d.resolve("labels"), new int[] {3}, new byte[] {0, 9, 1});
+            idx(tmp.resolve("four" + ext), d.resolve("four-dims"), new int[] {1, 1, 2, 2}, new byte[] {1, 2, 3, 4});
+        }
+
+        Path gc = dir(res, "GoldenCaseFuzzTest", "goldenCase");
+        for (String name : List.of("bn0d_c1_train", "gn_0d_g2_train", "bn1d_notrack_noaffine_train", "ln_eval")) {
+            Path src = Path.of("golden", "cases", name + ".safetensors");
+            if (Files.exists(src)) {
+                Files.copy(src, gc.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+
+        Path ck = dir(res, "CheckpointFuzzTest", "checkpoint");
+        Map<String, String> meta = new LinkedHashMap<>(new RunConfig("mlp", "bn", "relu", 4, "sgd", 0.1, 0.9, false,
+                0, true, "constant", 0, 1, 0.5, 4, 1, 2, 1, 0, true, null).toMetadata());
+        meta.putAll(NormVariantConfig.DEFAULT.toMetadata());
+        Checkpoint.save(ck.resolve("before-first-step"), CheckpointFuzzTest.MODEL, CheckpointFuzzTest.OPTIMIZER, 0,
+                meta);
+        CheckpointFuzzTest.OPTIMIZER.step(); // creates the momentum buffers
+        Checkpoint.save(ck.resolve("after-one-step"), CheckpointFuzzTest.MODEL, CheckpointFuzzTest.OPTIMIZER, 1,
+                meta);
+        System.out.println("seeds written under " + res);
+    }
+
+    private static Path dir(Path res, String target, String method) throws IOException {
+        return Files.createDirectories(res.resolve(target + "Inputs").resolve(method));
+    }
+
+    private static void idx(Path tmp, Path seed, int[] dims, byte[] data) throws IOException {
+        Idx.write(tmp, dims, data);
+        Files.copy(tmp, seed, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+}
