@@ -22,7 +22,7 @@ import java.util.Set;
  * looser than its floor is tightened to the floor.
  *
  * <p>Usage: {@code Calibration TWIN_DIR GATES_TSV [PROTOCOL_MD]}, where TWIN_DIR holds
- * {@code plan/{full,quick}.jsonl} and {@code results/{full,quick}/runs.jsonl[.gz]}.
+ * {@code plan/{full,quick}.jsonl} and {@code results/{full,quick}/runs.jsonl.gz} (the committed results).
  */
 public final class Calibration {
     /** The experiments calibrated: E8's exactness gates are never moved. */
@@ -52,10 +52,7 @@ public final class Calibration {
         List<GateTable.Gate> gates = new ArrayList<>();
         for (String mode : new String[] {"full", "quick"}) {
             Path plan = twinDir.resolve("plan").resolve(mode + ".jsonl");
-            Path results = twinDir.resolve("results").resolve(mode).resolve("runs.jsonl");
-            if (!Files.exists(results)) {
-                results = twinDir.resolve("results").resolve(mode).resolve("runs.jsonl.gz");
-            }
+            Path results = twinDir.resolve("results").resolve(mode).resolve("runs.jsonl.gz");
             if (!Files.exists(results)) {
                 System.err.println("Calibration: no " + mode + " results of the twin yet; " + mode
                         + " mode keeps the protocol's thresholds");

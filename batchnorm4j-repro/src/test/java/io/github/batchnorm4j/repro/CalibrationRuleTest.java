@@ -103,9 +103,12 @@ class CalibrationRuleTest {
                 new ClaimResult(3, "E3", "x", false, 0, List.of(stale), List.of(), List.of(), "", "", "")));
         assertEquals("gates.tsv is stale for E3b (full): protocol threshold 0.8 there, 0.81 in the code; run "
                 + "tools/twin/calibrate", e.getMessage());
+        Criterion other = new Criterion("E3a", true, true, "no BN max", 0.1, 0.2, new double[] {0.1}, true);
+        assertThrows(IllegalStateException.class, () -> back.apply(full, new ClaimResult(3, "E3", "x", false, 0,
+                List.of(c, other), List.of(), List.of(), "", "", "")), "a gate the table lacks is an error");
         Settings quick = Settings.of(new long[] {1}, true);
-        assertThrows(IllegalStateException.class, () -> back.apply(quick, new ClaimResult(3, "E3", "x", false, 0,
-                List.of(c), List.of(), List.of(), "", "", "")), "a gate the table lacks is an error");
+        assertEquals(0.80, back.apply(quick, new ClaimResult(3, "E3", "x", false, 0, List.of(c), List.of(), List.of(),
+                "", "", "")).criteria().get(0).threshold(), "a mode the table does not calibrate keeps the protocol's");
         assertFalse(GateTable.parse(GateTable.HEADER + "\n").all().iterator().hasNext());
     }
 
