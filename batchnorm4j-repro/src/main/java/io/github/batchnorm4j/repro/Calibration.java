@@ -164,7 +164,7 @@ public final class Calibration {
                                        String status, double[] seedValues, double[] sampled) {
         int pass = (int) Arrays.stream(sampled).filter(v -> c.meets(v, threshold)).count();
         return new GateTable.Gate(c.id(), quick ? "quick" : "full", rule.kind().name().toLowerCase(Locale.ROOT),
-                c.atMost(), c.threshold(), floor, threshold, status, seedValues.length, mean(seedValues),
+                c.atMost(), c.threshold(), floor, threshold, status, seedValues.length, Results.mean(seedValues),
                 sd(seedValues), sampled.length, worst(sampled, c.atMost()), sd(sampled), pass);
     }
 
@@ -210,20 +210,12 @@ public final class Calibration {
         return w;
     }
 
-    static double mean(double[] v) {
-        double s = 0;
-        for (double x : v) {
-            s += x;
-        }
-        return s / v.length;
-    }
-
     /** The sample standard deviation (n - 1). */
     static double sd(double[] v) {
         if (v.length < 2) {
             return Double.NaN;
         }
-        double m = mean(v), s = 0;
+        double m = Results.mean(v), s = 0;
         for (double x : v) {
             s += (x - m) * (x - m);
         }
