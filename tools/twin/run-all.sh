@@ -42,6 +42,13 @@ for plan in quick full; do
     exit 1
   fi
   mkdir -p "$out"
+  # Committed results (complete runs.jsonl.gz, or partial.jsonl.gz of an unfinished run, to resume on a fresh
+  # machine) count as part files.
+  for c in runs partial; do
+    if [ -f "$out/$c.jsonl.gz" ] && [ ! -f "$out/part-$c.jsonl" ]; then
+      gzip -dc "$out/$c.jsonl.gz" > "$out/part-$c.jsonl"
+    fi
+  done
   ordered="$out/plan-ordered.jsonl"
   # Stable reorder: MLP runs first, CNN runs last (the shard split is index % n, so both shards get CNNs late).
   "$py" -c 'import json, sys

@@ -100,12 +100,14 @@ final class E8Folding implements Experiment {
                 ms[i][rep] = (System.nanoTime() - t0) / 1e6;
             }
         }
-        double[] med = new double[models.length];
+        // The fastest of the interleaved rounds: on a shared machine the other rounds measure the other processes
+        // too (a median of 15 moved by up to 2x under load), while the same graph's best time does not.
+        double[] best = new double[models.length];
         for (int i = 0; i < models.length; i++) {
             Arrays.sort(ms[i]);
-            med[i] = ms[i][REPS / 2];
+            best[i] = ms[i][0];
         }
-        return med;
+        return best;
     }
 
     /** The same architecture as {@code spec} without normalization (for the timing baseline). */
@@ -136,8 +138,8 @@ final class E8Folding implements Experiment {
                     true));
             double ratio = t[1] / t[2];
             c.add(new Criterion("E8d-" + name, true, ratio >= 0.90 && ratio <= 1.10,
-                    name + ": median time folded / no-BN twin, within [0.90, 1.10]", ratio, 1.10, new double[0], true));
-            c.add(Curves.single("E8e-" + name, name + ": median time BN eval / folded", t[0] / t[1], 1, false)
+                    name + ": best time folded / no-BN twin (15 interleaved rounds), within [0.90, 1.10]", ratio, 1.10, new double[0], true));
+            c.add(Curves.single("E8e-" + name, name + ": best time BN eval / folded", t[0] / t[1], 1, false)
                     .reportOnly());
             table.add(List.of(name, Curves.num(cmp[0]), Curves.num(cmp[1]), Curves.num(cmp[2]), Curves.pct(cmp[3]),
                     Curves.pct(cmp[4]), Curves.num(t[0]), Curves.num(t[1]), Curves.num(t[2]), Curves.num(ratio),
