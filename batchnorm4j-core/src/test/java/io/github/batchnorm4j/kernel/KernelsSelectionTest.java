@@ -16,6 +16,7 @@ class KernelsSelectionTest {
         assertSame(VectorNormKernels.INSTANCE, Kernels.select("vector", true));
         if (System.getProperty(Kernels.PROPERTY) == null) {
             assertSame(VectorNormKernels.INSTANCE, Kernels.norm());
+            assertSame(VectorDenseKernels.INSTANCE, Kernels.dense()); // one choice for every kernel family
         }
     }
 

@@ -7,8 +7,8 @@ import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 /**
- * RowDots must give the same bits in interpreted and in compiled code, or a training run with a convolution
- * differs from one JVM to the next with the same seed (it did, while the lanes were summed by
+ * The vector RowDots must give the same bits in interpreted and in compiled code, or a training run with a
+ * convolution differs from one JVM to the next with the same seed (it did, while the lanes were summed by
  * {@code reduceLanes}, whose order the JIT chooses). The test pins the exact arithmetic: per lane a chain of
  * fused multiply-adds over q = lane, lane + V, ..., the lanes added in order, then the scalar tail; and it
  * repeats the call until the JIT has compiled it, comparing every result bit for bit.
@@ -61,7 +61,7 @@ class RowDotsDeterminismTest {
             int k = rep % sizes.length;
             int m = sizes[k][0], n = sizes[k][1], len = sizes[k][2];
             float[] c = cs[k].clone();
-            RowDots.accumulate(m, n, len, as[k], 1, len, bs[k], rows[k], c, 0, n);
+            VectorRowDots.accumulate(m, n, len, as[k], 1, len, bs[k], rows[k], c, 0, n);
             for (int i = 0; i < c.length; i++) {
                 if (Float.floatToRawIntBits(c[i]) != Float.floatToRawIntBits(expected[k][i])) {
                     assertEquals(expected[k][i], c[i], 0f, "call " + rep + ", m=" + m + " n=" + n + " len=" + len
