@@ -9,6 +9,7 @@
 @SuppressWarnings("module") // the qualified exports name modules built after this one
 module io.github.batchnorm4j.core {
     requires static jdk.incubator.vector;
+    requires java.desktop; // javax.imageio reads the image-folder data sets
 
     exports io.github.batchnorm4j.tensor;
     exports io.github.batchnorm4j.nn;
@@ -23,6 +24,7 @@ module io.github.batchnorm4j.core {
     exports io.github.batchnorm4j.models;
     exports io.github.batchnorm4j.diag;
     exports io.github.batchnorm4j.dist;
+    exports io.github.batchnorm4j.report;
 
     exports io.github.batchnorm4j.kernel to io.github.batchnorm4j.repro, io.github.batchnorm4j.cli;
     exports io.github.batchnorm4j.golden to io.github.batchnorm4j.cli;
