@@ -38,10 +38,24 @@ public final class ExportCommand implements Callable<Integer> {
                     + " on (default: ${DEFAULT-VALUE})")
     String input;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    private static String shape(int[] s) {
+        return java.util.Arrays.stream(s).mapToObj(String::valueOf).collect(java.util.stream.Collectors.joining("x"));
+    }
+
     @Override
     public Integer call() {
         try {
-            TrainedModel saved = TrainedModel.load(checkpoint, TrainedModel.parseShape(input));
+            int[] given = TrainedModel.parseShape(input);
+            TrainedModel saved = TrainedModel.load(checkpoint, given);
+            if (spec.commandLine().getParseResult().hasMatchedOption("--input")
+                    && !java.util.Arrays.equals(given, saved.input())) {
+                // A stored model knows its input: a different --input is a mistake, not something to ignore.
+                throw new IllegalArgumentException("Expected --input " + shape(saved.input()) + " (the input of the "
+                        + "model stored in " + checkpoint + "), got --input " + input);
+            }
             Module model = fold ? Fold.fold(saved.model()) : saved.model();
             if (saved.featureMean() != null) {
                 // A table's standardisation goes into the graph: the ONNX model takes the raw feature columns.

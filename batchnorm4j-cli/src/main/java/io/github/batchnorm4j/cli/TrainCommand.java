@@ -323,18 +323,25 @@ public final class TrainCommand implements Callable<Integer> {
         }
         DataLocator.Splits splits = TrainingRun.loadData(config, dataOptions);
         if (resume == null) {
+            // The default count shrinks to fit a small data set; a count asked for explicitly must fit.
+            if (spec.commandLine().getParseResult().hasMatchedOption("--validation")
+                    && Double.parseDouble(validation.trim()) >= Math.max(1, splits.train().size())) {
+                throw new IllegalArgumentException("Expected --validation below the " + splits.train().size()
+                        + " training items, got " + validation);
+            }
             config = config.withValidation(DataSource.validationCount(validation, splits.train().size()));
         }
         if (splits.info().skipped() > 0 && root()) {
             System.err.println("Skipped " + splits.info().skipped() + " bad " + (splits.info().kind().equals("csv")
                     ? "rows" : "images") + " of " + splits.dir() + " (--skip-bad)");
         }
-        TrainOptionChecks.afterData(splits.train().size(), config.validation(), config.batchSize(),
-                config.dropLast());
         boolean terminal = System.console() != null;
         // On --resume the checkpoint holds the weights: --init-from is only read for a fresh run.
         TrainingRun run = TrainingRun.create(config, variant, file, resume != null ? null : initFrom, !noDiagnostics,
                 splits, dir, noProgress ? null : System.err, terminal, logEvery, checkpointEvery, comm, !noSyncBn);
+        // After the model is built (a model file's faults come first), before any training step.
+        TrainOptionChecks.afterData(splits.train().size(), config.validation(), config.batchSize(),
+                config.dropLast());
         run.trainer().onNonFinite(policy, maxSkips);
         ActivationTracker tracker = null;
         if (track != null && !track.isEmpty()) {
