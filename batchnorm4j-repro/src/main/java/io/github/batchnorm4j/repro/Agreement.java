@@ -28,10 +28,15 @@ public final class Agreement {
         return g.kind().equals("mean") ? s.seeds().length : 1;
     }
 
-    /** true/false for agree/disagree; null when the twin has no spread to compare with or a value is not finite. */
+    /**
+     * true/false for agree/disagree; null when a value is not finite or the twin has no spread to compare with: a
+     * standard deviation below 1e-9·max(1, |mean|) is rounding, not spread (ten nets stuck at chance accuracy, 0.1, read
+     * 1.5e-17), and any other value of ours would "disagree" with it however close.
+     */
     public static Boolean agrees(Criterion c, GateTable.Gate g, Settings s) {
         double ours = ours(c);
-        if (g == null || !Double.isFinite(ours) || !Double.isFinite(g.twinMean()) || !Double.isFinite(g.twinSd())) {
+        if (g == null || !Double.isFinite(ours) || !Double.isFinite(g.twinMean()) || !Double.isFinite(g.twinSd())
+                || g.twinSd() < 1e-9 * Math.max(1, Math.abs(g.twinMean()))) {
             return null;
         }
         double band = 3 * g.twinSd() / Math.sqrt(seeds(c, g, s));
