@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch 1.13 twin of E6Probe.java: the E6a MLP of ../shared/design/EXPERIMENTS.md (784-100-100-100-10 ReLU,
+"""PyTorch 1.13 twin of E6Probe.java: the E6a MLP of docs/protocol.md (784-100-100-100-10 ReLU,
 GN 10 groups / LN / BN on the hidden layers, no bias before a norm, N(0, 2/fan_in) init, plain SGD with
 lr = 0.1*B/60, one epoch, data x/255 normalised by 0.2860/0.3530) for a range of seeds, printing the test accuracy
 at T*16/20 .. T (the last is what the E6a gates use). One thread. Run with Debian's python3 (python3-torch).
