@@ -2,6 +2,7 @@ package io.github.batchnorm4j.data;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +37,17 @@ public final class CsvTable {
                     + file + ", got none");
         }
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            return read(in, file, label, skipBad, classes, columns);
+        } catch (CharacterCodingException e) {
+            // The decoder reads ahead by blocks, so the line it was at says little about where the bytes are.
+            throw new IOException(file + ": expected UTF-8 text, got bytes that are not UTF-8");
+        }
+    }
+
+    private static DataLocator.Splits read(BufferedReader in, Path file, String label, boolean skipBad,
+                                           List<String> classes, List<String> columns)
+            throws IOException {
+        {
             int lineNo = 0;
             String line;
             List<String> header = null;
@@ -175,6 +187,7 @@ public final class CsvTable {
         List<String> out = new ArrayList<>();
         StringBuilder f = new StringBuilder();
         boolean quoted = false;
+        boolean blank = true; // the field so far is blank: a quote here opens a quoted field
         for (int k = 0; k < line.length(); k++) {
             char c = line.charAt(k);
             if (quoted) {
@@ -186,17 +199,20 @@ public final class CsvTable {
                 } else {
                     f.append(c);
                 }
-            } else if (c == '"' && f.toString().isBlank()) {
+            } else if (c == '"' && blank) {
                 quoted = true;
+                blank = false;
                 f.setLength(0);
             } else if (c == ',') {
                 out.add(f.toString().trim());
                 f.setLength(0);
+                blank = true;
                 if (out.size() > MAX_COLUMNS) {
                     throw new IOException(file + ":" + lineNo + ": expected at most " + MAX_COLUMNS + " columns");
                 }
             } else {
                 f.append(c);
+                blank &= Character.isWhitespace(c);
             }
         }
         if (quoted) {

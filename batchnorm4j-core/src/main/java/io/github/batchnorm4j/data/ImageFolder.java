@@ -7,10 +7,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * Labelled images from a folder with one subfolder per class ({@code DIR/<class>/*.png|jpg|jpeg}; the class
@@ -24,6 +27,13 @@ import javax.imageio.ImageIO;
 public final class ImageFolder {
     /** Most images read from one folder (a bound on memory). */
     public static final int MAX_IMAGES = 2_000_000;
+    /**
+     * Most pixels an image may declare (4096 x 4096), checked from its header before it is decoded: a small file
+     * can declare a huge image, and decoding allocates 4 to 8 bytes per declared pixel.
+     */
+    public static final long MAX_PIXELS = 4096L * 4096;
+    /** Most bytes of pixels one split may hold (one Java array). */
+    public static final long MAX_BYTES = Integer.MAX_VALUE - 8;
 
     private ImageFolder() {}
 
@@ -47,6 +57,16 @@ public final class ImageFolder {
      */
     public static DataLocator.Splits read(Path dir, int[] shape, boolean skipBad, List<String> classes)
             throws IOException {
+        return read(dir, shape, skipBad, classes, MAX_PIXELS);
+    }
+
+    /** {@link #read(Path, int[], boolean, List)} with images of at most {@code maxPixels} pixels. */
+    public static DataLocator.Splits read(Path dir, int[] shape, boolean skipBad, List<String> classes,
+                                          long maxPixels) throws IOException {
+        if (shape != null && (shape.length != 3 || (long) shape[1] * shape[2] > maxPixels)) {
+            throw new IllegalArgumentException("Expected a model input [C, H, W] of at most " + maxPixels
+                    + " pixels for the images of " + dir + ", got " + java.util.Arrays.toString(shape));
+        }
         boolean split = Files.isDirectory(dir.resolve("train")) && Files.isDirectory(dir.resolve("test"));
         Path trainDir = split ? dir.resolve("train") : dir;
         List<String> names = classes;
@@ -62,13 +82,13 @@ public final class ImageFolder {
         }
         int[][] shapeBox = {shape == null ? null : shape.clone()};
         int[] skipped = {0};
-        DataSet train = readSet(trainDir, names, shapeBox, skipBad, skipped, classes != null);
-        DataSet test = split ? readSet(dir.resolve("test"), names, shapeBox, skipBad, skipped, true) : null;
+        DataSet train = readSet(trainDir, names, shapeBox, skipBad, skipped, classes != null, maxPixels);
+        DataSet test = split ? readSet(dir.resolve("test"), names, shapeBox, skipBad, skipped, true, maxPixels) : null;
         return new DataLocator.Splits(train, test, dir, new DataInfo("images", names, null, null, skipBad, skipped[0]));
     }
 
     private static DataSet readSet(Path dir, List<String> names, int[][] shape, boolean skipBad, int[] skipped,
-                                   boolean fixedClasses) throws IOException {
+                                   boolean fixedClasses, long maxPixels) throws IOException {
         List<Path> subs = subfolders(dir);
         for (Path sub : subs) {
             String n = sub.getFileName().toString();
@@ -92,8 +112,12 @@ public final class ImageFolder {
                     throw new IOException(dir + ": expected at most " + MAX_IMAGES + " images, got more");
                 }
                 BufferedImage im;
+                String bad = null;
                 try {
-                    im = ImageIO.read(img.toFile());
+                    im = decode(img, maxPixels);
+                } catch (TooLarge e) {
+                    im = null;
+                    bad = e.getMessage();
                 } catch (IOException | RuntimeException e) {
                     im = null;
                 }
@@ -102,12 +126,18 @@ public final class ImageFolder {
                         skipped[0]++;
                         continue;
                     }
-                    throw new IOException(img + ": expected a PNG or JPEG image, got a file javax.imageio cannot"
-                            + " read (--skip-bad skips such files)");
+                    throw new IOException(img + ": expected a PNG or JPEG image" + (bad != null ? " of at most "
+                            + maxPixels + " pixels, got " + bad : ", got a file javax.imageio cannot read")
+                            + " (--skip-bad skips such files)");
                 }
                 if (shape[0] == null) {
                     boolean gray = im.getColorModel().getNumColorComponents() == 1;
                     shape[0] = new int[] {gray ? 1 : 3, im.getHeight(), im.getWidth()};
+                }
+                long size = (long) shape[0][0] * shape[0][1] * shape[0][2];
+                if ((items.size() + 1) * size > MAX_BYTES) {
+                    throw new IOException(dir + ": expected at most " + MAX_BYTES + " bytes of pixels, got more with "
+                            + img + " (" + (items.size() + 1) + " images of " + size + " bytes)");
                 }
                 items.add(pixels(im, shape[0]));
                 labels.add(c);
@@ -126,6 +156,41 @@ public final class ImageFolder {
             y[i] = labels.get(i);
         }
         return DataSet.ofBytes(all, y, s, names.size());
+    }
+
+    /** An image whose header declares more pixels than allowed; the message gives its size. */
+    private static final class TooLarge extends IOException {
+        TooLarge(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Decodes {@code img} with the first javax.imageio reader that knows its format, after checking the size its
+     * header declares; null when no reader knows it.
+     */
+    private static BufferedImage decode(Path img, long maxPixels) throws IOException {
+        try (ImageInputStream in = ImageIO.createImageInputStream(img.toFile())) {
+            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                return null;
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long w = reader.getWidth(0);
+                long h = reader.getHeight(0);
+                if (w <= 0 || h <= 0) {
+                    return null;
+                }
+                if (w * h > maxPixels) {
+                    throw new TooLarge(w + " x " + h);
+                }
+                return reader.read(0);
+            } finally {
+                reader.dispose();
+            }
+        }
     }
 
     /** The image as {@code [C, H, W]} bytes, scaled to H x W. */

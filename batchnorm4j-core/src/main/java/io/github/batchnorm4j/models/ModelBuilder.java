@@ -16,7 +16,6 @@ import io.github.batchnorm4j.nn.Sigmoid;
 import io.github.batchnorm4j.nn.Tanh;
 import io.github.batchnorm4j.train.NormVariantConfig;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -52,6 +51,13 @@ import java.util.random.RandomGenerator;
  * Weights are drawn from {@code rng} in layer order, as PyTorch's constructors do.
  */
 public final class ModelBuilder {
+    /**
+     * The most parameters and buffers a model file may ask for by default (2^28 values, 1 GiB of float32), so that
+     * a few bytes of JSON cannot make us allocate without limit; {@link Options#maxParameters} changes it.
+     */
+    public static final long MAX_PARAMETERS = 1L << 28;
+    /** The most values one item may have at any layer (the input and every layer's output), 2^26. */
+    public static final long MAX_ITEM_VALUES = 1L << 26;
     static final List<String> NORM_TYPES = List.of("batch_norm", "batch_renorm", "ghost_batch_norm",
             "frozen_batch_norm", "layer_norm", "group_norm", "instance_norm");
     static final List<String> NORM_KINDS = List.of("bn", "brn", "ghost", "ln", "gn", "in", "none");
@@ -69,13 +75,23 @@ public final class ModelBuilder {
      * @param variant           defaults of batch_renorm and ghost_batch_norm layers without their own settings
      * @param batchNormOverride when not null, makes every batch_norm, batch_renorm and ghost_batch_norm layer
      *                          that has no options of its own (given the channel count; e.g. a timed BatchNorm)
+     * @param maxParameters     the most parameters and buffers (values) the model may hold, checked layer by layer
+     *                          before anything of the layer is allocated ({@link #MAX_PARAMETERS} by default)
      */
     public record Options(int[] input, int classes, RandomGenerator rng, NormVariantConfig variant,
-                          IntFunction<? extends Module> batchNormOverride) {
+                          IntFunction<? extends Module> batchNormOverride, long maxParameters) {
         public Options {
             java.util.Objects.requireNonNull(rng, "rng");
             variant = variant == null ? NormVariantConfig.DEFAULT : variant;
             input = input == null ? null : input.clone();
+            if (maxParameters <= 0) {
+                throw new IllegalArgumentException("Expected a positive maxParameters, got " + maxParameters);
+            }
+        }
+
+        public Options(int[] input, int classes, RandomGenerator rng, NormVariantConfig variant,
+                       IntFunction<? extends Module> batchNormOverride) {
+            this(input, classes, rng, variant, batchNormOverride, MAX_PARAMETERS);
         }
 
         public Options(int[] input, int classes, RandomGenerator rng) {
@@ -118,17 +134,35 @@ public final class ModelBuilder {
         if (input == null) {
             throw new IllegalArgumentException(source + ": $.input: expected the input shape (the data gives none)");
         }
+        checkItem("$.input", input);
         List<Spec> specs = resolve();
         Sequential seq = new Sequential();
         List<Row> rows = new ArrayList<>();
         int[] shape = input.clone();
         boolean paramsSeen = false;
+        long budget = options.maxParameters();
         for (int i = 0; i < specs.size(); i++) {
             Spec s = specs.get(i);
             String next = i + 1 < specs.size() ? specs.get(i + 1).type : null;
             String[] note = {""};
-            Module m = layer(s, shape, next, note);
+            long asked = values(s, shape);
+            if (asked > budget) {
+                throw s.fields.fault("expected a model of at most " + options.maxParameters() + " parameters and"
+                        + " buffers, got more with this layer (" + asked + " for it)");
+            }
+            budget -= asked;
+            Module m;
+            try {
+                m = layer(s, shape, next, note);
+            } catch (IllegalArgumentException e) {
+                // A layer's own constructor names no file; say where in which file it came from.
+                if (e.getMessage() != null && e.getMessage().startsWith(source)) {
+                    throw e;
+                }
+                throw s.fields.fault(e.getMessage());
+            }
             int[] out = outputShape(s, shape);
+            checkItem(s.fields.path, out);
             long params = m.namedParameters().values().stream().mapToLong(p -> p.value().numel()).sum();
             long buffers = m.namedBuffers().values().stream().mapToLong(t -> t.numel()).sum();
             if (!paramsSeen && params > 0) {
@@ -282,6 +316,54 @@ public final class ModelBuilder {
         }
     }
 
+    /**
+     * An upper bound of the parameters and buffers the layer will hold, from its fields and input shape alone
+     * (nothing allocated). A field fault or a wrong input rank gives 0 here: {@link #layer} reports it.
+     */
+    private static long values(Spec s, int[] in) {
+        LayerFields f = s.fields;
+        try {
+            return switch (s.type) {
+                case "linear" -> in.length == 1 ? mul(in[0] + 1L, f.integer("out", 1, 1 << 24)) : 0;
+                case "conv2d" -> in.length == 3 ? mul(mul(in[0], square(f.integer("kernel", 1, 1024))) + 1,
+                        f.integer("out", 1, 1 << 20)) : 0;
+                case "basic_block" -> {
+                    long out = in.length == 3 ? f.integer("out", 1, 1 << 20) : 0;
+                    yield mul(out, 10L * in[0] + 9L * out + 12);
+                }
+                // LayerNorm's affine parameters cover at most the whole item; the other norms hold 4 per channel.
+                case "layer_norm" -> 2 * numel(in);
+                default -> NORM_TYPES.contains(s.type) ? 4L * in[0] : 0;
+            };
+        } catch (IllegalArgumentException e) {
+            return 0;
+        }
+    }
+
+    private static long square(int k) {
+        return (long) k * k;
+    }
+
+    private static long numel(int[] shape) {
+        long n = 1;
+        for (int d : shape) {
+            n = mul(n, d);
+        }
+        return n;
+    }
+
+    /** a·b for non-negative a, b, saturating at Long.MAX_VALUE (a file's sizes may multiply past 2^63). */
+    private static long mul(long a, long b) {
+        return Math.multiplyHigh(a, b) != 0 || a * b < 0 ? Long.MAX_VALUE : a * b;
+    }
+
+    private void checkItem(String path, int[] shape) {
+        if (numel(shape) > MAX_ITEM_VALUES) {
+            throw new IllegalArgumentException(source + ": " + path + ": expected at most " + MAX_ITEM_VALUES
+                    + " values per item, got " + ModelSummary.shape(shape) + " = " + numel(shape));
+        }
+    }
+
     private static void needRank(LayerFields f, int[] in, int rank, String what) {
         if (in.length != rank) {
             throw f.fault(f.type + " expects " + what + ", got " + ModelSummary.shape(in));
@@ -321,7 +403,7 @@ public final class ModelBuilder {
                 yield new int[] {f.integer("out", 1, 1 << 20), (in[1] - 1) / st + 1, (in[2] - 1) / st + 1};
             }
             case "global_avg_pool2d" -> new int[] {in[0]};
-            case "flatten" -> new int[] {Arrays.stream(in).reduce(1, (a, b) -> a * b)};
+            case "flatten" -> new int[] {(int) numel(in)}; // the input passed checkItem: below 2^26
             default -> in.clone();
         };
     }

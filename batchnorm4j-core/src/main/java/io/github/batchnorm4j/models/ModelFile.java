@@ -3,6 +3,7 @@ package io.github.batchnorm4j.models;
 import io.github.batchnorm4j.io.Json;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +54,13 @@ public final class ModelFile {
             throw new IOException(file + ": expected a model file of at most " + MAX_BYTES + " bytes, got "
                     + Files.size(file));
         }
-        return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (CharacterCodingException e) {
+            throw new IOException(file + ": expected a model file in UTF-8, got bytes that are not UTF-8");
+        }
+        return parse(text, file.toString());
     }
 
     /** Parses {@code text}; {@code source} names it in error messages (a file name). */

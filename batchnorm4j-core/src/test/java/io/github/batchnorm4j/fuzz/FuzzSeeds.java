@@ -70,6 +70,47 @@ public final class FuzzSeeds {
         CheckpointFuzzTest.OPTIMIZER.step(); // creates the momentum buffers
         Checkpoint.save(ck.resolve("after-one-step"), CheckpointFuzzTest.MODEL, CheckpointFuzzTest.OPTIMIZER, 1,
                 meta);
+        Path mf = dir(res, "ModelFileFuzzTest", "modelFile");
+        for (String name : io.github.batchnorm4j.models.ModelFile.BUILTINS) {
+            try (var in = io.github.batchnorm4j.models.ModelFile.class.getResourceAsStream(name + ".json")) {
+                Files.write(mf.resolve("builtin-" + name), in.readAllBytes());
+            }
+        }
+        Files.writeString(mf.resolve("small-mlp"), "{\"name\": \"m\", \"input\": [784], \"layers\": ["
+                + "{\"type\": \"linear\", \"out\": 16}, {\"type\": \"batch_norm\", \"momentum\": null},"
+                + " {\"type\": \"relu\"}, {\"type\": \"dropout\", \"p\": 0.2}, {\"type\": \"linear\","
+                + " \"out\": \"${classes}\"}]}");
+        Files.writeString(mf.resolve("small-cnn"), "{\"layers\": [{\"type\": \"conv2d\", \"out\": 4,"
+                + " \"kernel\": 3, \"padding\": 1}, {\"type\": \"norm\", \"kind\": \"gn\"},"
+                + " {\"type\": \"activation\", \"kind\": \"tanh\"}, {\"type\": \"max_pool2d\", \"kernel\": 2},"
+                + " {\"type\": \"basic_block\", \"out\": 8, \"stride\": 2, \"norm\": \"ln\"},"
+                + " {\"type\": \"layer_norm\"}, {\"type\": \"global_avg_pool2d\"}, {\"type\": \"linear\","
+                + " \"out\": 10, \"bias\": false}]}");
+        Files.writeString(mf.resolve("variants"), "{\"input\": [1, 6, 6], \"layers\": [{\"type\": \"flatten\"},"
+                + " {\"type\": \"linear\", \"out\": \"${2*width}\"}, {\"type\": \"batch_renorm\","
+                + " \"rmax\": \"3:100:500\", \"running_sigma\": \"sigma\"}, {\"type\": \"ghost_batch_norm\","
+                + " \"virtual_batch\": 4}, {\"type\": \"instance_norm\"}, {\"type\": \"sigmoid\"},"
+                + " {\"type\": \"linear\", \"out\": 10}]}");
+
+        Path csv = dir(res, "CsvTableFuzzTest", "csvTable");
+        Files.writeString(csv.resolve("numeric-labels"), "x,y,label\n1,2,0\n3.5,-4e-3,1\n\n0,0,1\n");
+        Files.writeString(csv.resolve("quoted"), "\"x\",label,\"y\"\n\"1.5\",a,2\n\" 7 \",\"a,\"\"b\"\"\",3\n"
+                + "1,0,2\n");
+        Files.writeString(csv.resolve("bad-rows"), "label,x,y\na,1\nb,x,2\n0,1,2\n1,NaN,3\n1,4,5\n");
+
+        Path img = dir(res, "ImageFolderFuzzTest", "imageFolder");
+        java.awt.image.BufferedImage rgb = new java.awt.image.BufferedImage(4, 3,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.awt.image.BufferedImage gray = new java.awt.image.BufferedImage(3, 4,
+                java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+        for (int k = 0; k < 12; k++) {
+            rgb.setRGB(k % 4, k / 4, k * 0x0a1b2c);
+            gray.getRaster().setSample(k % 3, k / 3, 0, 20 * k);
+        }
+        javax.imageio.ImageIO.write(rgb, "png", img.resolve("rgb-png").toFile());
+        javax.imageio.ImageIO.write(gray, "png", img.resolve("gray-png").toFile());
+        javax.imageio.ImageIO.write(rgb, "jpg", img.resolve("rgb-jpeg").toFile());
+        javax.imageio.ImageIO.write(gray, "bmp", img.resolve("gray-bmp").toFile());
         System.out.println("seeds written under " + res);
     }
 
