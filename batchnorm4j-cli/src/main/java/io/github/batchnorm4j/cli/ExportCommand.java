@@ -2,10 +2,11 @@ package io.github.batchnorm4j.cli;
 
 import io.github.batchnorm4j.infer.Fold;
 import io.github.batchnorm4j.infer.Standardize;
+import io.github.batchnorm4j.models.Models;
 import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.nn.Sequential;
-import io.github.batchnorm4j.train.TrainedModel;
 import io.github.batchnorm4j.onnx.OnnxExport;
+import io.github.batchnorm4j.train.TrainedModel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -49,7 +50,7 @@ public final class ExportCommand implements Callable<Integer> {
     public Integer call() {
         try {
             int[] given = TrainedModel.parseShape(input);
-            TrainedModel saved = TrainedModel.load(checkpoint, given);
+            TrainedModel saved = Models.load(checkpoint, given);
             if (spec.commandLine().getParseResult().hasMatchedOption("--input")
                     && !java.util.Arrays.equals(given, saved.input())) {
                 // A stored model knows its input: a different --input is a mistake, not something to ignore.

@@ -9,6 +9,7 @@ import io.github.batchnorm4j.infer.Fold;
 import io.github.batchnorm4j.infer.PreciseBN;
 import io.github.batchnorm4j.io.AtomicFiles;
 import io.github.batchnorm4j.kernel.WorkerPool;
+import io.github.batchnorm4j.models.Models;
 import io.github.batchnorm4j.nn.Module;
 import io.github.batchnorm4j.tensor.Tensor;
 import io.github.batchnorm4j.train.TrainedModel;
@@ -95,7 +96,7 @@ public final class PredictCommand implements Callable<Integer> {
         if (splits.info().skipped() > 0) {
             System.err.println("Skipped " + splits.info().skipped() + " bad items of " + splits.dir() + " (--skip-bad)");
         }
-        TrainedModel saved = TrainedModel.load(checkpoint, raw.itemShape());
+        TrainedModel saved = Models.load(checkpoint, raw.itemShape());
         DataSet set = saved.prepare(raw);
         Module model = saved.model();
         if (set.numClasses() > saved.classes()) {
