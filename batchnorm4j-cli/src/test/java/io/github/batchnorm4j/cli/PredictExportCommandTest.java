@@ -40,6 +40,34 @@ class PredictExportCommandTest {
         }).toList();
     }
 
+    /** A model saved from Java with Models.save predicts exactly as the trained run it was copied from. */
+    @Test
+    void predictReadsAModelSavedFromJava() throws IOException {
+        io.github.batchnorm4j.train.TrainedModel trained = io.github.batchnorm4j.models.Models.load(run);
+        io.github.batchnorm4j.models.ModelBuilder.Built built = io.github.batchnorm4j.models.ModelFile.builtin("mlp")
+                .withVariables(java.util.Map.of("classes", 10L, "width", 8L, "norm", "bn", "activation", "relu"))
+                .build(new io.github.batchnorm4j.models.ModelBuilder.Options(trained.input(), 10,
+                        new java.util.SplittableRandom(99)));
+        java.util.Map<String, io.github.batchnorm4j.io.SafeTensors.Entry> state =
+                io.github.batchnorm4j.train.StateDicts.of(trained.model());
+        io.github.batchnorm4j.train.StateDicts.load(built.model(), state);
+        Path saved = dir.resolve("from-java.safetensors");
+        io.github.batchnorm4j.models.Models.save(saved, built, trained.mean(), trained.std());
+        Path a = dir.resolve("java-a.csv");
+        Path b = dir.resolve("java-b.csv");
+        assertEquals(0, TrainCommandTest.run("predict", "--checkpoint", run.toString(), "--data", data.toString(),
+                "--logits", a.toString()).code());
+        TrainCommandTest.Run r = TrainCommandTest.run("predict", "--checkpoint", saved.toString(), "--data",
+                data.toString(), "--logits", b.toString());
+        assertEquals(0, r.code(), r.err());
+        List<float[]> x = logits(a);
+        List<float[]> y = logits(b);
+        assertEquals(x.size(), y.size());
+        for (int i = 0; i < x.size(); i++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(x.get(i), y.get(i));
+        }
+    }
+
     @Test
     void predictPrintsAccuracyAndConfusionMatrix() {
         TrainCommandTest.Run r = TrainCommandTest.run("predict", "--checkpoint", run.toString(), "--data",
