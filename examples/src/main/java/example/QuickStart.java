@@ -23,9 +23,9 @@ public final class QuickStart {
         Tensor x = Tensor.of(values, n, c, h, w);
 
         BatchNorm bn = new BatchNorm(c, NormOptions.BATCH_NORM.withMomentum(0.1));
-        Tensor y = bn.forward(x).copy();                        // training mode: batch statistics
+        Tensor y = bn.forward(x);                               // training mode: batch statistics
         Tensor dy = random(rng, n, c, h, w);                    // the gradient of some loss with respect to y
-        Tensor dx = bn.backward(dy).copy();                     // gamma/beta gradients: bn.weight().grad(), bn.bias().grad()
+        Tensor dx = bn.backward(dy);                            // gamma/beta gradients: bn.weight().grad(), bn.bias().grad()
 
         for (int ch = 0; ch < c; ch++) {
             double[] ym = moments(y, ch);
@@ -43,7 +43,7 @@ public final class QuickStart {
         System.out.printf("|dx| = %.5f (dy is random, so dx is not 0)%n", Math.sqrt(dot(dx, dx)));
 
         bn.eval();                                              // eval mode: running statistics
-        Tensor yEval = bn.forward(x).copy();
+        Tensor yEval = bn.forward(x);
         Tensor yEvalNhwc = bn.forward(x.to(MemoryFormat.CHANNELS_LAST)).to(MemoryFormat.CONTIGUOUS);
         System.out.printf("eval: running_mean[0] = %.5f after %d batch; NHWC path equals NCHW path: %b%n",
                 bn.runningMean().get(0), bn.numBatchesTracked(),

@@ -56,14 +56,14 @@ public final class InferBenchCommand implements Callable<Integer> {
         }
         Module withBn = ModelFactory.build(bnSpec, new SplittableRandom(1));
         randomStatistics(withBn, new SplittableRandom(2));
-        withBn.eval();
-        Module folded = Fold.fold(withBn);
+        withBn.eval().reuseBuffers(true);
+        Module folded = Fold.fold(withBn).reuseBuffers(true);
         Module noBn = ModelFactory.build(ModelSpec.of(model, "none", "relu"), new SplittableRandom(1));
-        noBn.eval();
+        noBn.eval().reuseBuffers(true);
         // A second, identical no-BN model: how far two instances of the same network differ is the noise floor
         // (machine load, array alignment) against which the folded/no-BN ratio must be read.
         Module noBn2 = ModelFactory.build(ModelSpec.of(model, "none", "relu"), new SplittableRandom(5));
-        noBn2.eval();
+        noBn2.eval().reuseBuffers(true);
         Module[] variants = {withBn, folded, noBn, noBn2};
         String[] names = {"BN (eval)", "BN folded", "no BN", "no BN, 2nd instance"};
         int nv = variants.length;

@@ -113,7 +113,7 @@ public final class PredictCommand implements Callable<Integer> {
         if (fold) {
             model = Fold.fold(model);
         }
-        model.eval();
+        model.eval().reuseBuffers(true); // each batch's logits are read before the next batch
         DataLoader loader = new DataLoader(set, batchSize, false, false, 0, saved.mean(), saved.std());
         int classes = saved.classes();
         long[][] confusion = new long[classes][classes];

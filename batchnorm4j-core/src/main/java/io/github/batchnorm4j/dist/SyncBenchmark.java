@@ -55,6 +55,8 @@ public final class SyncBenchmark {
         for (int i = 0; i < layers; i++) {
             plain[i] = new BatchNorm(channels);
             sync[i] = new SyncBatchNorm(channels, timed);
+            plain[i].reuseBuffers(true);
+            sync[i].reuseBuffers(true);
         }
         SplittableRandom rng = new SplittableRandom(17 + comm.rank());
         Tensor x = Tensor.zeros(batch, channels, size, size);

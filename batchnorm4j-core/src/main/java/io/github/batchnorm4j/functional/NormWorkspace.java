@@ -39,6 +39,7 @@ public final class NormWorkspace {
 
     private Tensor output;
     private Tensor gradInput;
+    private boolean reuseResults = true;
     private Tensor gradWeight;
     private Tensor gradBias;
     private final Tensor[] scratch = new Tensor[3];
@@ -184,15 +185,26 @@ public final class NormWorkspace {
         return g;
     }
 
+    /**
+     * Whether {@link #output} and {@link #gradInput} hand out the same tensor again (true, the default of a
+     * workspace) or a new one each call (false: what a layer that does not opt into buffer reuse needs, so that a
+     * result its caller keeps is never overwritten). Scratch, statistics and the gamma/beta gradients are reused
+     * either way. Returns this.
+     */
+    public NormWorkspace reuseResults(boolean on) {
+        reuseResults = on;
+        return this;
+    }
+
     /** A tensor shaped and laid out like {@code x} for the forward's output (contents undefined). */
     public Tensor output(Tensor x) {
-        output = like(output, x, x.format());
+        output = like(reuseResults ? output : null, x, x.format());
         return output;
     }
 
     /** A tensor shaped and laid out like {@code x} for the input gradient (contents undefined). */
     public Tensor gradInput(Tensor x) {
-        gradInput = like(gradInput, x, x.format());
+        gradInput = like(reuseResults ? gradInput : null, x, x.format());
         return gradInput;
     }
 

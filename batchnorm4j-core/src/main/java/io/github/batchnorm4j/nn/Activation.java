@@ -31,7 +31,7 @@ abstract class Activation extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        output = Buffers.ensureLike(output, x);
+        output = Buffers.resultLike(this, output, x);
         float[] xs = x.data();
         float[] ys = output.data();
         int n = x.numel();
@@ -43,7 +43,7 @@ abstract class Activation extends Module {
     public Tensor backward(Tensor gradOutput) {
         Buffers.checkGrad(this, output, gradOutput);
         Tensor dy = gradOutput.to(output.format());
-        gradInput = Buffers.ensureLike(gradInput, output);
+        gradInput = Buffers.resultLike(this, gradInput, output);
         float[] ys = output.data();
         float[] g = dy.data();
         float[] dx = gradInput.data();

@@ -53,6 +53,14 @@ public final class BasicBlock extends Module {
     }
 
     @Override
+    public Module reuseBuffers(boolean on) {
+        super.reuseBuffers(on);
+        relu1.reuseBuffers(on); // not registered children: they hold no state
+        relu2.reuseBuffers(on);
+        return this;
+    }
+
+    @Override
     public Tensor forward(Tensor x) {
         if (x.rank() != 4 || x.dim(1) != conv1.inChannels()) {
             throw Buffers.badInput(this, "[N, " + conv1.inChannels() + ", H, W]", x);
@@ -79,7 +87,7 @@ public final class BasicBlock extends Module {
         Tensor dShort = downsample == null ? g : downsample.backward(g);
         Tensor a = dMain.to(MemoryFormat.CONTIGUOUS);
         Tensor b = dShort.to(MemoryFormat.CONTIGUOUS);
-        gradInput = Buffers.ensure(gradInput, a.shape());
+        gradInput = Buffers.result(this, gradInput, a.shape());
         float[] d = gradInput.data();
         float[] av = a.data();
         float[] bv = b.data();

@@ -5,9 +5,10 @@ import io.github.batchnorm4j.tensor.Shapes;
 import io.github.batchnorm4j.tensor.Tensor;
 
 /**
- * Layer-held output and gradient buffers: a layer keeps the tensor it returned last time and reuses it while the
- * shape stays the same, so the training loop does not allocate per batch. A consequence every caller must know:
- * the tensor returned by {@code forward}/{@code backward} is overwritten by the next call on the same layer.
+ * Layer-held buffers. Results ({@link #result}, {@link #resultLike}): the tensors {@code forward}/{@code backward}
+ * return are new per call unless the layer opted into reuse ({@link Module#reuseBuffers}); then the layer keeps the
+ * tensor it returned and refills it while the shape stays the same, so the training loop does not allocate per
+ * batch. Internal buffers ({@link #ensure}, {@link #ensureLike}), which no caller sees, are always reused.
  */
 final class Buffers {
     private Buffers() {}
@@ -24,6 +25,16 @@ final class Buffers {
             }
         }
         return Tensor.zeros(shape);
+    }
+
+    /** A result tensor of {@code shape}: {@code t} when {@code owner} reuses buffers and it fits, else a new one. */
+    static Tensor result(Module owner, Tensor t, int... shape) {
+        return ensure(owner.reusesBuffers() ? t : null, shape);
+    }
+
+    /** {@link #result} with the shape and memory format of {@code like}. */
+    static Tensor resultLike(Module owner, Tensor t, Tensor like) {
+        return ensureLike(owner.reusesBuffers() ? t : null, like);
     }
 
     /** Like {@link #ensure(Tensor, int...)} with the shape and memory format of {@code like}. */

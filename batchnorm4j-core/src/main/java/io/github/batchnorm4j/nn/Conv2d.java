@@ -119,7 +119,7 @@ public final class Conv2d extends Module {
             geo = new ConvGeometry(inChannels, outChannels, kernelSize, stride, padding, xc.dim(2), xc.dim(3));
         }
         ConvGeometry g = geo;
-        output = Buffers.ensure(output, n, outChannels, g.ho, g.wo);
+        output = Buffers.result(this, output, n, outChannels, g.ho, g.wo);
         float[] xs = xc.data();
         float[] y = output.data();
         float[] w = weight.data();
@@ -163,7 +163,7 @@ public final class Conv2d extends Module {
         ensureParts(chunks, outChannels * kd);
         float[] dx;
         if (inputGrad) {
-            gradInput = Buffers.ensure(gradInput, input.shape());
+            gradInput = Buffers.result(this, gradInput, input.shape());
             dx = gradInput.data();
             if (g.implicit) {
                 flipWeights(w, g);

@@ -59,7 +59,7 @@ public final class Dropout extends Module {
                 m[i] = rng.nextDouble() < p ? 0f : scale;
             }
         }
-        output = Buffers.ensureLike(output == x ? null : output, x);
+        output = Buffers.resultLike(this, output == x ? null : output, x);
         float[] xs = x.data();
         float[] m = mask.data();
         float[] y = output.data();
@@ -76,7 +76,7 @@ public final class Dropout extends Module {
             return gradOutput;
         }
         Tensor dy = gradOutput.to(mask.format());
-        gradInput = Buffers.ensureLike(gradInput, mask);
+        gradInput = Buffers.resultLike(this, gradInput, mask);
         float[] g = dy.data();
         float[] m = mask.data();
         float[] dx = gradInput.data();

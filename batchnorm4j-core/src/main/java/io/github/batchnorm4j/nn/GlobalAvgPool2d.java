@@ -21,7 +21,7 @@ public final class GlobalAvgPool2d extends Module {
         inputShape = xc.shape();
         int planes = xc.dim(0) * xc.dim(1);
         int s = xc.dim(2) * xc.dim(3);
-        output = Buffers.ensure(output, xc.dim(0), xc.dim(1));
+        output = Buffers.result(this, output, xc.dim(0), xc.dim(1));
         float[] xs = xc.data();
         float[] y = output.data();
         for (int p = 0; p < planes; p++) {
@@ -37,7 +37,7 @@ public final class GlobalAvgPool2d extends Module {
     @Override
     public Tensor backward(Tensor gradOutput) {
         Buffers.checkGrad(this, output, gradOutput);
-        gradInput = Buffers.ensure(gradInput, inputShape);
+        gradInput = Buffers.result(this, gradInput, inputShape);
         int s = inputShape[2] * inputShape[3];
         float[] dy = gradOutput.data();
         float[] dx = gradInput.data();

@@ -10,7 +10,7 @@ import java.util.random.RandomGenerator;
  * PyTorch does (weight drawn first, row-major, then bias).
  *
  * <p>Backward: {@code dW += dy^T x}, {@code db += sum_n dy}, {@code dx = dy W}, all through {@link Gemm}.
- * Output and input-gradient tensors are layer-held and reused (see {@link Buffers}).
+ * Output and input-gradient tensors are new per call, or layer-held and refilled with {@link #reuseBuffers}.
  */
 public final class Linear extends Module {
     private final int inFeatures;
@@ -68,7 +68,7 @@ public final class Linear extends Module {
         }
         Tensor xc = x.to(io.github.batchnorm4j.tensor.MemoryFormat.CONTIGUOUS);
         int n = xc.dim(0);
-        output = Buffers.ensure(output, n, outFeatures);
+        output = Buffers.result(this, output, n, outFeatures);
         float[] y = output.data();
         float beta = 0f;
         if (bias != null) {
@@ -110,7 +110,7 @@ public final class Linear extends Module {
         if (!inputGrad) {
             return null;
         }
-        gradInput = Buffers.ensure(gradInput, n, inFeatures);
+        gradInput = Buffers.result(this, gradInput, n, inFeatures);
         Gemm.sgemm(false, false, n, inFeatures, outFeatures, 1f, dy, 0, outFeatures, weight.data(), 0, inFeatures,
                 0f, gradInput.data(), 0, inFeatures);
         return gradInput;

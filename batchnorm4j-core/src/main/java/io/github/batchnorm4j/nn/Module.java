@@ -17,6 +17,7 @@ public abstract class Module {
     private final Map<String, Tensor> buffers = new LinkedHashMap<>();
     private final Map<String, LongState> longBuffers = new LinkedHashMap<>();
     private boolean training = true;
+    private boolean reuseBuffers;
 
     /** Computes the output for {@code input}; in training mode remembers what backward needs. */
     public abstract Tensor forward(Tensor input);
@@ -43,6 +44,28 @@ public abstract class Module {
 
     public boolean isTraining() {
         return training;
+    }
+
+    /**
+     * Opt-in buffer reuse, here and in every child (like {@link #train}). Off (the default), {@code forward} and
+     * {@code backward} return tensors the caller owns: a later call never changes them, as in PyTorch and Keras.
+     * On, a layer keeps the tensor it returned and fills it again on the next call with the same shape, so a
+     * training loop allocates nothing per batch (the trainer, the reproduction runs and the benchmarks turn it on);
+     * a result is then valid only until the next call on the same layer. Either way a layer keeps what its
+     * backward needs (its input or output), so a caller must not modify a returned tensor in place before the
+     * backward. The numbers are the same bit for bit. Returns this.
+     */
+    public Module reuseBuffers(boolean on) {
+        reuseBuffers = on;
+        for (Module m : children.values()) {
+            m.reuseBuffers(on);
+        }
+        return this;
+    }
+
+    /** Whether this module reuses its result buffers ({@link #reuseBuffers}). */
+    public boolean reusesBuffers() {
+        return reuseBuffers;
     }
 
     protected final <M extends Module> M registerModule(String name, M module) {

@@ -55,7 +55,7 @@ abstract class Pool2d extends Module {
         w = xc.dim(3);
         ho = (h - kernel) / stride + 1;
         wo = (w - kernel) / stride + 1;
-        output = Buffers.ensure(output, n, c, ho, wo);
+        output = Buffers.result(this, output, n, c, ho, wo);
         float[] xs = xc.data();
         float[] y = output.data();
         prepare(xc);
@@ -70,7 +70,7 @@ abstract class Pool2d extends Module {
     public Tensor backward(Tensor gradOutput) {
         Buffers.checkGrad(this, output, gradOutput);
         float[] dy = gradOutput.to(MemoryFormat.CONTIGUOUS).data();
-        gradInput = Buffers.ensure(gradInput, inputShape);
+        gradInput = Buffers.result(this, gradInput, inputShape);
         float[] dx = gradInput.data();
         int c = inputShape[1];
         WorkerPool.parallelFor(inputShape[0], s -> backwardSample(dy, dx, s, c));

@@ -66,6 +66,7 @@ public final class TrainBench {
                 : new ModelSpec("cnn", "bn", "relu", 32, new int[] {1, 28, 28}, 10);
         int batch = model.equals("mlp") ? 60 : 128;
         Module net = ModelFactory.build(spec, rng, c -> new TimedBatchNorm(c, bnNanos));
+        net.reuseBuffers(true); // as the trainer runs it
         Optimizer opt = model.equals("mlp") ? new Sgd(net.namedParameters(), 0.01)
                 : new Sgd(net.namedParameters(), 0.01, 0.9, 0, false, 0, Set.of());
         Tensor[] xs = new Tensor[8];

@@ -25,6 +25,9 @@ import java.util.Map;
  * {@code checkpointEvery} steps and at the end). Because data order, learning rate and model updates depend only on
  * the step and the seed, a run resumed from a checkpoint continues bit-identically.
  *
+ * <p>The trainer turns buffer reuse on for its model ({@link Module#reuseBuffers}), so that a step allocates
+ * nothing; call {@code reuseBuffers(false)} on the model afterwards to get fresh results from it again.
+ *
  * <p>Outputs in {@code outDir} (when set): {@code checkpoint.safetensors} (resumable), {@code model.safetensors}
  * (weights and buffers under PyTorch keys) and {@code metrics.jsonl}. A NaN or infinite loss stops training with a
  * {@link TrainingDivergedException} before the bad step changes anything; the last checkpoint stays as it was.
@@ -94,6 +97,7 @@ public final class Trainer {
     public Trainer(Module model, Optimizer optimizer, LrSchedule schedule, DataLoader train, DataLoader validation,
                    Config config) {
         this.model = model;
+        model.reuseBuffers(true); // the loop keeps no result past the next step: no allocation per batch
         this.optimizer = optimizer;
         this.schedule = schedule;
         this.train = train;

@@ -49,8 +49,8 @@ final class E8Folding implements Experiment {
     static double[] compare(Module bn, Module folded, ReproData data) {
         DataLoader loader = new DataLoader(data.test(), Math.min(1000, data.test().size()), false, false, 0,
                 ReproData.MEAN, ReproData.STD);
-        bn.eval();
-        folded.eval();
+        bn.eval().reuseBuffers(true);
+        folded.eval().reuseBuffers(true);
         double maxDiff = 0, maxLogit = 0;
         long agree = 0, correctBn = 0, correctFolded = 0, n = 0;
         for (int b = 0; b < loader.batchesPerEpoch(); b++) {
@@ -85,7 +85,7 @@ final class E8Folding implements Experiment {
         Tensor x = loader.batch(0, 0).input().copy();
         double[][] ms = new double[models.length][REPS];
         for (Module m : models) {
-            m.eval();
+            m.eval().reuseBuffers(true); // timed as served: no allocation per call
         }
         // Warm-up, interleaved like the timed rounds, so that every model's forward pass is compiled before timing.
         for (int rep = 0; rep < WARMUP; rep++) {

@@ -40,6 +40,7 @@ public final class Runner {
         long shuffleSeed = root.nextLong();
         NetFactory.Net net = NetFactory.build(spec, initRng, noiseRng);
         Sequential model = net.model();
+        model.reuseBuffers(true); // as the trainer runs it: no allocation per step
         DataSet train = spec.trainSubset() > 0
                 ? data.train().slice(0, Math.min(spec.trainSubset(), data.train().size())) : data.train();
         DataLoader loader = new DataLoader(train, spec.batchSize(), true, true, shuffleSeed, ReproData.MEAN,

@@ -112,7 +112,8 @@ public class FrozenBatchNorm extends Module {
         Functional.checkRank(x, 2, 5, "[N, C, ...]");
         NormLayer.checkChannels(x, numFeatures);
         // Always the running statistics, whatever the mode: that is what "frozen" means.
-        NormResult r = Functional.batchNorm(x, runningMean, runningVar, weight, bias, false, 0, eps, workspace);
+        NormResult r = Functional.batchNorm(x, runningMean, runningVar, weight, bias, false, 0, eps,
+                workspace.reuseResults(reusesBuffers()));
         lastInput = x;
         saved = r.saved();
         return r.output();
@@ -123,7 +124,8 @@ public class FrozenBatchNorm extends Module {
         if (saved == null) {
             throw new IllegalStateException("backward called before forward on FrozenBatchNorm");
         }
-        return Functional.normBackward(saved, lastInput, gradOutput, weight, false, workspace).input();
+        return Functional.normBackward(saved, lastInput, gradOutput, weight, false,
+                workspace.reuseResults(reusesBuffers())).input();
     }
 
     public int numFeatures() {

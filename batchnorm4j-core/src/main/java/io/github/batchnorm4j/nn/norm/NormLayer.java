@@ -15,10 +15,10 @@ import io.github.batchnorm4j.tensor.Tensor;
  * {@code bias} = beta, init 0) and the backward through the saved statistics. Subclasses only choose the
  * statistics (their geometry) and own their running state.
  *
- * <p>Buffers: the tensors {@code forward} and {@code backward} return, and the gamma/beta gradients, live in the
- * layer's {@link NormWorkspace} and are overwritten by the next call of the same kind with the same input shape
- * (a new shape gets new buffers): copy one to keep it. Called again and again with one shape, a layer allocates
- * nothing.
+ * <p>Buffers: the tensors {@code forward} and {@code backward} return are new for each call, unless the layer
+ * opted into buffer reuse ({@link Module#reuseBuffers}): then they live in the layer's {@link NormWorkspace} and are
+ * overwritten by the next call of the same kind with the same input shape, and a layer called again and again with
+ * one shape allocates nothing. Statistics, scratch and the gamma/beta gradients are reused either way.
  */
 abstract class NormLayer extends Module {
     private final Parameter weight;
@@ -54,7 +54,7 @@ abstract class NormLayer extends Module {
     }
 
     NormWorkspace workspace() {
-        return workspace;
+        return workspace.reuseResults(reusesBuffers());
     }
 
     Tensor weightValue() {

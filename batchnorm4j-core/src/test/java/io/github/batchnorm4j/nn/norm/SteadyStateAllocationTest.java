@@ -80,7 +80,7 @@ class SteadyStateAllocationTest {
     void forwardAndBackwardAllocateNothingPerCall(Case c, String kernels) {
         WorkerPool.setThreads(1);
         Kernels.setNorm(kernels.equals("scalar") ? ScalarNormKernels.INSTANCE : VectorNormKernels.INSTANCE);
-        Module layer = c.layer().get();
+        Module layer = c.layer().get().reuseBuffers(true); // the opt-in path the trainer uses
         layer.train(c.training());
         // N = 5 with ghost batches of 2: an uneven last virtual batch. Values offset so that BatchRenorm's r and d
         // are clipped (not the identity), which exercises its re-normalisation.
