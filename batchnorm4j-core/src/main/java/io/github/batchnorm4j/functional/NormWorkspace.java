@@ -14,8 +14,8 @@ import io.github.batchnorm4j.tensor.Tensor;
  * share a workspace between them. A workspace is not thread-safe: one per layer.
  *
  * <p>It also holds the output of the forward and the gradients of the backward: a tensor returned by a call
- * that used a workspace is overwritten by the next call of the same kind (the rule every layer's output buffer
- * follows); copy it to keep it. The small records a call returns ({@link NormGeometry}, {@link NormSaved},
+ * that used a workspace is overwritten by the next call of the same kind, unless {@link #reuseResults} is off (what
+ * a layer sets when it has not opted into buffer reuse); copy it to keep it. The small records a call returns ({@link NormGeometry}, {@link NormSaved},
  * {@link NormResult}, {@link NormGradients}) are immutable and reused while their contents are the same.
  */
 public final class NormWorkspace {

@@ -17,7 +17,7 @@ import java.util.Map;
  * bit. The backward gives only the input gradient {@code dx = dy * weight / sqrt(running_var + eps)}.
  * {@code eps} is the source layer's (always &gt; 0, never dropped). {@code num_batches_tracked} is kept (copied,
  * never incremented) so that the state keys are exactly BatchNorm's and checkpoints load either way. As the other
- * normalization layers, it returns reused buffers, overwritten by the next forward (or backward): copy to keep.
+ * normalization layers, its results are new per call unless it opted into buffer reuse ({@link #reuseBuffers}).
  */
 public class FrozenBatchNorm extends Module {
     private final int numFeatures;
