@@ -4,9 +4,8 @@ module io.github.batchnorm4j.cli {
     requires io.github.batchnorm4j.dist;
     requires io.github.batchnorm4j.onnx;
     requires io.github.batchnorm4j.repro;
+    requires io.github.batchnorm4j.bench;
     requires info.picocli;
-    requires static jdk.incubator.vector;
 
     opens io.github.batchnorm4j.cli to info.picocli;
-    opens io.github.batchnorm4j.cli.bench to info.picocli;
 }

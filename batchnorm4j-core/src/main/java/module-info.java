@@ -26,6 +26,7 @@ module io.github.batchnorm4j.core {
     exports io.github.batchnorm4j.dist;
     exports io.github.batchnorm4j.report;
 
-    exports io.github.batchnorm4j.kernel to io.github.batchnorm4j.repro, io.github.batchnorm4j.cli;
+    exports io.github.batchnorm4j.kernel to io.github.batchnorm4j.repro, io.github.batchnorm4j.bench,
+            io.github.batchnorm4j.cli;
     exports io.github.batchnorm4j.golden to io.github.batchnorm4j.cli;
 }

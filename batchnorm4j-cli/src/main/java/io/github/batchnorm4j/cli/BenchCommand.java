@@ -1,6 +1,5 @@
 package io.github.batchnorm4j.cli;
 
-import io.github.batchnorm4j.cli.bench.KernelsBenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -1,7 +1,7 @@
 package io.github.batchnorm4j.cli;
 
+import io.github.batchnorm4j.bench.TrainBench;
 import io.github.batchnorm4j.kernel.WorkerPool;
-import io.github.batchnorm4j.train.TrainBench;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

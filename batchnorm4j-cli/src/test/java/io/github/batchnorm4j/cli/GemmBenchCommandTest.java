@@ -8,8 +8,20 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** {@code bn4j bench gemm} is wired under {@code bench} and prints one JSON object with a result per size. */
+/**
+ * {@code bn4j bench} is a parent command; {@code bench gemm} is wired under it and prints one JSON object with a
+ * result per size.
+ */
 class GemmBenchCommandTest {
+    @Test
+    void benchIsAParentCommandOfTheBenchmarks() {
+        for (String sub : new String[] {"kernels", "gemm", "train", "infer", "sync"}) {
+            assertEquals(0, Main.run("bench", sub, "--help"), sub);
+        }
+        assertEquals(0, Main.run("bench", "--help"));
+        assertTrue(Main.run("bench", "nosuch") != 0);
+    }
+
     @Test
     void printsJsonForRequestedSizes() {
         PrintStream saved = System.out;

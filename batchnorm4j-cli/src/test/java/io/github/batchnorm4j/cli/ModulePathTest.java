@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ModulePathTest {
     private static final Pattern LIBRARY = Pattern.compile(
-            "batchnorm4j-(core|dist|onnx|repro)-[^/\\\\]*[0-9T](-SNAPSHOT)?\\.jar|picocli-[^/\\\\]*\\.jar|protobuf-java-[^/\\\\]*\\.jar");
+            "batchnorm4j-(core|dist|onnx|repro|bench)-[^/\\\\]*[0-9T](-SNAPSHOT)?\\.jar|picocli-[^/\\\\]*\\.jar|protobuf-java-[^/\\\\]*\\.jar");
 
     @TempDir
     static Path dir;
@@ -87,14 +87,14 @@ class ModulePathTest {
             boolean classes = file.equals("classes") && p.getParent() != null
                     && p.getParent().getFileName().toString().equals("target")
                     && p.getParent().getParent().getFileName().toString()
-                            .matches("batchnorm4j-(core|dist|onnx|repro|cli)");
+                            .matches("batchnorm4j-(core|dist|onnx|repro|bench|cli)");
             if (classes || LIBRARY.matcher(file).matches()) {
                 keep.add(entry);
             }
         }
         long found = keep.stream().filter(e -> e.contains("batchnorm4j-")).count();
-        if (found != 5 || keep.size() != 7) {
-            fail("Expected five batchnorm4j modules, picocli and protobuf on the test class path, got " + keep);
+        if (found != 6 || keep.size() != 8) {
+            fail("Expected six batchnorm4j modules, picocli and protobuf on the test class path, got " + keep);
         }
         return keep;
     }

@@ -33,6 +33,11 @@ public final class Kernels {
         norm = java.util.Objects.requireNonNull(kernels);
     }
 
+    /** Float lanes of the normalization kernels in use: the vector width, or 1 for the scalar kernels. */
+    public static int lanes() {
+        return vectorModulePresent() && !(norm instanceof ScalarNormKernels) ? VectorNormKernels.lanes() : 1;
+    }
+
     /** Whether {@code jdk.incubator.vector} is in the boot layer (the JVM flag was given). */
     public static boolean vectorModulePresent() {
         return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();

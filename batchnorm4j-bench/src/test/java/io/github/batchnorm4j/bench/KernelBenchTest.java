@@ -1,13 +1,11 @@
-package io.github.batchnorm4j.cli.bench;
+package io.github.batchnorm4j.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.batchnorm4j.cli.Main;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The benchmark's output format and command wiring (the timings themselves are measurements, not tests). */
+/** The kernel benchmark's output format and cases (the timings themselves are measurements, not tests). */
 class KernelBenchTest {
     @Test
     void jsonRowsHaveTheAgreedFields() {
@@ -31,12 +29,5 @@ class KernelBenchTest {
             }
             assertEquals(numel, c.geometry().numel(), c.shape());
         }
-    }
-
-    @Test
-    void benchIsAParentCommandWithKernels() {
-        assertEquals(0, Main.run("bench", "--help"));
-        assertEquals(0, Main.run("bench", "kernels", "--help"));
-        assertTrue(Main.run("bench", "nosuch") != 0);
     }
 }

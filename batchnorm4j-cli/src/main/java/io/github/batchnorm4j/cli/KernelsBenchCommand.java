@@ -1,5 +1,6 @@
-package io.github.batchnorm4j.cli.bench;
+package io.github.batchnorm4j.cli;
 
+import io.github.batchnorm4j.bench.KernelBench;
 import io.github.batchnorm4j.kernel.Kernels;
 import io.github.batchnorm4j.kernel.WorkerPool;
 import java.util.ArrayList;
@@ -61,7 +62,7 @@ public final class KernelsBenchCommand implements Callable<Integer> {
             System.out.println(KernelBench.toJson(rows));
         } else {
             System.out.printf(Locale.ROOT, "kernels: %s, %d thread(s), %d float lanes%n",
-                    Kernels.norm().getClass().getSimpleName(), t, io.github.batchnorm4j.kernel.VectorNormKernels.lanes());
+                    Kernels.norm().getClass().getSimpleName(), t, Kernels.lanes());
             double roof = rows.get(0).gbps();
             System.out.printf(Locale.ROOT, "%-14s %-5s %-14s %10s %8s %7s%n", "shape", "lay", "op", "median_ms", "GB/s",
                     "%triad");

@@ -1,8 +1,9 @@
-package io.github.batchnorm4j.cli.bench;
+package io.github.batchnorm4j.bench;
 
 import io.github.batchnorm4j.functional.NormCore;
 import io.github.batchnorm4j.functional.NormSaved;
 import io.github.batchnorm4j.functional.NormWorkspace;
+import io.github.batchnorm4j.kernel.Kernels;
 import io.github.batchnorm4j.kernel.NormGeometry;
 import io.github.batchnorm4j.kernel.WorkerPool;
 import java.util.ArrayList;
@@ -10,8 +11,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The kernel benchmark harness: warm-up by time, then samples of a calibrated number of calls until a minimum
@@ -20,21 +19,23 @@ import jdk.incubator.vector.VectorSpecies;
  * forward 2T, backward 5T (read x and dy for the reductions, again for dx, write dx). Buffers are allocated
  * once per shape; the timed calls are the library's NormCore entry points with a reused workspace.
  */
-final class KernelBench {
+public final class KernelBench {
     /** One benchmark shape and layout. */
-    record Case(String shape, String layout, NormGeometry geometry) {}
+    public record Case(String shape, String layout, NormGeometry geometry) {}
 
     /** One measured row; {@code shape}/{@code layout} are null for the triad. */
-    record Row(String shape, String layout, String op, int threads, double medianMs, double gbps) {}
+    public record Row(String shape, String layout, String op, int threads, double medianMs, double gbps) {}
 
     private static final int TRIAD_N = 64 * 64 * 56 * 56;
     private final double minMs;
 
-    KernelBench(double minMs) {
+    /** @param minMs minimum measured time per row, milliseconds */
+    public KernelBench(double minMs) {
         this.minMs = minMs;
     }
 
-    static List<Case> cases() {
+    /** The shapes and layouts of BENCHMARKS.md. */
+    public static List<Case> cases() {
         return List.of(
                 new Case("64x64x56x56", "NCHW", NormGeometry.perChannel(64, 64, 56 * 56)),
                 new Case("64x64x56x56", "NHWC", NormGeometry.perChannel(64 * 56 * 56, 64, 1)),
@@ -44,7 +45,8 @@ final class KernelBench {
                 new Case("60x100", "NC", NormGeometry.perChannel(60, 100, 1)));
     }
 
-    List<Row> run(Case c, int threads) {
+    /** Training forward, eval forward and backward of one case. */
+    public List<Row> run(Case c, int threads) {
         NormGeometry g = c.geometry();
         int n = (int) g.numel(), ch = g.k();
         SplittableRandom r = new SplittableRandom(1);
@@ -75,7 +77,7 @@ final class KernelBench {
     }
 
     /** STREAM triad {@code a = b + s * c} over three arrays of the largest tensor's size, in fixed chunks. */
-    Row triad(int threads) {
+    public Row triad(int threads) {
         float[] a = new float[TRIAD_N], b = new float[TRIAD_N], c = new float[TRIAD_N];
         Arrays.fill(b, 1f);
         Arrays.fill(c, 2f);
@@ -85,74 +87,21 @@ final class KernelBench {
         return new Row(null, null, "triad", threads, ms, 3 * 4.0 * TRIAD_N / ms / 1e6);
     }
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final boolean VECTOR = Kernels.vectorModulePresent();
 
     private static void triadChunk(float[] a, float[] b, float[] c, float s, int from, int to) {
-        int i = from;
-        for (; i <= to - F.length(); i += F.length()) {
-            FloatVector.fromArray(F, c, i).fma(FloatVector.broadcast(F, s), FloatVector.fromArray(F, b, i)).intoArray(a, i);
-        }
+        int i = VECTOR ? VectorTriad.chunk(a, b, c, s, from, to) : from;
         for (; i < to; i++) {
             a[i] = Math.fma(c[i], s, b[i]);
         }
     }
 
-    /**
-     * Median milliseconds per call. Warm-up runs batches of about 20 ms until the JIT has settled: the best batch
-     * has not improved by 3% for 3 batches, at least 1000 calls have run for tensors under 1M elements (20 above:
-     * interpreted and C1-compiled Vector API code is orders of magnitude slower, and small calls need hundreds of
-     * invocations before C2 compiles the vector loops), and at least a third of {@code minMs} has passed; at most
-     * 60 s. Then samples of about 2 ms of
-     * calls are taken until {@code minMs} of samples (at least 15) are measured.
-     */
-    double medianMs(Runnable op, long numel) {
-        // Long loops get compiled on the stack within a few calls; small calls need invocation counts.
-        long minCalls = numel >= (1 << 20) ? 20 : 1000;
-        long start = System.nanoTime();
-        op.run();
-        double perCall = Math.max(1e-4, (System.nanoTime() - start) / 1e6);
-        double best = Double.MAX_VALUE;
-        int stale = 0;
-        long calls = 1;
-        while (true) {
-            int batch = (int) Math.max(1, Math.min(100_000, 20.0 / perCall));
-            long s = System.nanoTime();
-            for (int i = 0; i < batch; i++) {
-                op.run();
-            }
-            calls += batch;
-            perCall = Math.max(1e-5, (System.nanoTime() - s) / 1e6 / batch);
-            if (perCall < best * 0.97) {
-                best = perCall;
-                stale = 0;
-            } else {
-                stale++;
-            }
-            double elapsed = (System.nanoTime() - start) / 1e6;
-            if ((stale >= 3 && calls >= minCalls && elapsed >= minMs / 3) || elapsed > 60_000) {
-                break;
-            }
-        }
-        int inner = (int) Math.max(1, Math.ceil(2.0 / best));
-        List<Double> samples = new ArrayList<>();
-        double total = 0;
-        while (samples.size() < 15 || total < minMs) {
-            long s = System.nanoTime();
-            for (int i = 0; i < inner; i++) {
-                op.run();
-            }
-            double ms = (System.nanoTime() - s) / 1e6;
-            total += ms;
-            samples.add(ms / inner);
-            if (samples.size() > 2000) {
-                break;
-            }
-        }
-        double[] v = samples.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    private double medianMs(Runnable op, long numel) {
+        return Measure.medianMs(op, numel, minMs);
     }
 
-    static String toJson(List<Row> rows) {
+    /** One JSON array, one object per row. */
+    public static String toJson(List<Row> rows) {
         StringBuilder sb = new StringBuilder("[");
         for (int i = 0; i < rows.size(); i++) {
             Row r = rows.get(i);

@@ -1,4 +1,4 @@
-package io.github.batchnorm4j.train;
+package io.github.batchnorm4j.bench;
 
 import io.github.batchnorm4j.loss.CrossEntropyLoss;
 import io.github.batchnorm4j.models.ModelFactory;
@@ -27,6 +27,7 @@ import java.util.SplittableRandom;
 public final class TrainBench {
     private TrainBench() {}
 
+    /** One measurement; {@code bnShare} is the fraction of the timed time spent in BatchNorm. */
     public record Result(String model, int threads, int batchSize, double imagesPerSecond, double bnShare) {}
 
     /** BatchNorm that adds its forward and backward wall time to a counter (two nanoTime calls each, ~50 ns). */
@@ -55,10 +56,12 @@ public final class TrainBench {
         }
     }
 
+    /** Steps per timed chunk unless told: 200 for the MLP, 10 for the CNN. */
     public static int defaultSteps(String model) {
         return model.equals("mlp") ? 200 : 10;
     }
 
+    /** Builds the model, warms up, times {@code reps} chunks of {@code steps} steps; the median chunk counts. */
     public static Result run(String model, int threads, int steps, int warmup, int reps) {
         long[] bnNanos = new long[1];
         SplittableRandom rng = new SplittableRandom(0);
@@ -66,7 +69,7 @@ public final class TrainBench {
                 : new ModelSpec("cnn", "bn", "relu", 32, new int[] {1, 28, 28}, 10);
         int batch = model.equals("mlp") ? 60 : 128;
         Module net = ModelFactory.build(spec, rng, c -> new TimedBatchNorm(c, bnNanos));
-        net.reuseBuffers(true); // as the trainer runs it
+        net.reuseBuffers(true); // as the Trainer runs it
         Optimizer opt = model.equals("mlp") ? new Sgd(net.namedParameters(), 0.01)
                 : new Sgd(net.namedParameters(), 0.01, 0.9, 0, false, 0, Set.of());
         Tensor[] xs = new Tensor[8];

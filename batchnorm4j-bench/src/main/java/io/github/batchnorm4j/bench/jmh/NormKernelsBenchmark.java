@@ -1,4 +1,4 @@
-package io.github.batchnorm4j.bench;
+package io.github.batchnorm4j.bench.jmh;
 
 import io.github.batchnorm4j.functional.NormCore;
 import io.github.batchnorm4j.functional.NormSaved;

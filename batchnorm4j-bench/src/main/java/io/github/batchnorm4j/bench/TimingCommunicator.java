@@ -1,15 +1,17 @@
-package io.github.batchnorm4j.dist;
+package io.github.batchnorm4j.bench;
+
+import io.github.batchnorm4j.dist.Communicator;
 
 /**
  * A {@link Communicator} decorator that counts the calls and the wall time spent in collectives (including the
  * wait for slower ranks), for benchmarks and step statistics.
  */
-public final class TimingCommunicator implements Communicator {
+final class TimingCommunicator implements Communicator {
     private final Communicator inner;
     private long nanos;
     private long calls;
 
-    public TimingCommunicator(Communicator inner) {
+    TimingCommunicator(Communicator inner) {
         this.inner = inner;
     }
 
