@@ -13,9 +13,9 @@ J=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -XX:+UseParallelGC -
 cd "$ROOT/bench/layers"
 for r in $(seq 1 "$ROUNDS"); do
   echo "== round $r"
-  "${J[@]}" ConvLayers.java 1 2>/dev/null; OMP_NUM_THREADS=1 "$PYTHON" conv_layers.py 1
+  "${J[@]}" io.github.batchnorm4j.bench.layers.ConvLayers 1 2>/dev/null; OMP_NUM_THREADS=1 "$PYTHON" conv_layers.py 1
   for t in 1 2; do
-    "${J[@]}" CnnStep.java "$t" 2>/dev/null; OMP_NUM_THREADS=$t "$PYTHON" cnn_step.py "$t"
+    "${J[@]}" io.github.batchnorm4j.bench.layers.CnnStep "$t" 2>/dev/null; OMP_NUM_THREADS=$t "$PYTHON" cnn_step.py "$t"
   done
-  "${J[@]}" MlpStep.java 1 2>/dev/null; OMP_NUM_THREADS=1 "$PYTHON" mlp_step.py 1
+  "${J[@]}" io.github.batchnorm4j.bench.layers.MlpStep 1 2>/dev/null; OMP_NUM_THREADS=1 "$PYTHON" mlp_step.py 1
 done

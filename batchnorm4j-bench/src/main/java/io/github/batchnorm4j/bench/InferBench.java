@@ -1,6 +1,7 @@
 package io.github.batchnorm4j.bench;
 
 import io.github.batchnorm4j.infer.Fold;
+import io.github.batchnorm4j.infer.Predictor;
 import io.github.batchnorm4j.models.ModelFactory;
 import io.github.batchnorm4j.models.ModelSpec;
 import io.github.batchnorm4j.nn.Module;
@@ -70,13 +71,7 @@ public final class InferBench {
         List<Module> variants = List.of(withBn, folded, noBn, noBn2);
         List<String> names = List.of("BN (eval)", "BN folded", "no BN", "no BN, 2nd instance");
 
-        int[] in = bnSpec.input();
-        Tensor x = Tensor.zeros(batch, in[0], in[1], in[2]);
-        SplittableRandom r = new SplittableRandom(3);
-        float[] d = x.data();
-        for (int i = 0; i < d.length; i++) {
-            d[i] = (float) r.nextGaussian();
-        }
+        Tensor x = gaussianInput(batch, bnSpec.input());
         double agreement = maxRelativeDifference(withBn.forward(x).copy(), folded.forward(x));
         List<Runnable> ops = new ArrayList<>();
         for (Module m : variants) {
@@ -88,6 +83,48 @@ public final class InferBench {
             rows.add(new Row(names.get(v), batch * Measure.median(perRound[v]), batch * Measure.max(perRound[v])));
         }
         return new Result(model, batch, threads, rounds, minMs, agreement, List.copyOf(rows));
+    }
+
+    /**
+     * The built-in {@code model} with BN, random weights and plausible statistics, in eval mode.
+     *
+     * @throws IllegalArgumentException for an unknown model
+     */
+    public static Module builtIn(String model) {
+        Module withBn = ModelFactory.build(ModelSpec.of(model, "bn", "relu"), new SplittableRandom(1));
+        randomStatistics(withBn, new SplittableRandom(2));
+        return withBn.eval();
+    }
+
+    /** The input shape ({@code [C, H, W]}) of the built-in models. */
+    public static int[] builtInInput(String model) {
+        return ModelSpec.of(model, "bn", "relu").input();
+    }
+
+    /**
+     * Median milliseconds of one prediction by the serving plan of {@code model} ({@link Predictor}: BN folded,
+     * Conv2d + ReLU fused, buffers kept) on a batch of {@code batch} N(0,1) inputs of shape {@code input}, over
+     * {@code rounds} loops of at least {@code minMs} after a warm-up.
+     */
+    public static double medianMs(Module model, int[] input, int batch, int rounds, int minMs) {
+        Predictor p = Predictor.of(model);
+        Tensor x = gaussianInput(batch, input);
+        double[][] perRound = Measure.interleaved(List.of(() -> p.predict(x)), rounds, minMs, Math.max(minMs, 1000));
+        return 1e3 / Measure.median(perRound[0]);
+    }
+
+    /** A {@code [batch, input...]} tensor of N(0,1) values from a fixed seed. */
+    static Tensor gaussianInput(int batch, int[] input) {
+        int[] shape = new int[input.length + 1];
+        shape[0] = batch;
+        System.arraycopy(input, 0, shape, 1, input.length);
+        Tensor x = Tensor.zeros(shape);
+        SplittableRandom r = new SplittableRandom(3);
+        float[] d = x.data();
+        for (int i = 0; i < d.length; i++) {
+            d[i] = (float) r.nextGaussian();
+        }
+        return x;
     }
 
     /** Plausible trained statistics: means around 0, variances in [0.5, 2], gamma around 1, beta around 0. */

@@ -5,7 +5,7 @@ import io.github.batchnorm4j.data.DataLoader;
 import io.github.batchnorm4j.data.DataLocator;
 import io.github.batchnorm4j.data.DataSet;
 import io.github.batchnorm4j.data.DataSource;
-import io.github.batchnorm4j.infer.Fold;
+import io.github.batchnorm4j.infer.Predictor;
 import io.github.batchnorm4j.infer.PreciseBN;
 import io.github.batchnorm4j.io.AtomicFiles;
 import io.github.batchnorm4j.kernel.WorkerPool;
@@ -110,10 +110,10 @@ public final class PredictCommand implements Callable<Integer> {
             System.err.printf(Locale.ROOT, "PreciseBN: %d BN layers recalibrated over %d training batches%n",
                     r.layers().size(), r.batches());
         }
-        if (fold) {
-            model = Fold.fold(model);
-        }
-        model.eval().reuseBuffers(true); // each batch's logits are read before the next batch
+        // Folded: the serving plan (BN folded, Conv2d + ReLU fused); else the eval-mode model as trained. Either
+        // way each batch's logits are read before the next batch, so buffers are reused.
+        Predictor predictor = fold ? Predictor.of(model) : null;
+        model.eval().reuseBuffers(true);
         DataLoader loader = new DataLoader(set, batchSize, false, false, 0, saved.mean(), saved.std());
         int classes = saved.classes();
         long[][] confusion = new long[classes][classes];
@@ -127,7 +127,7 @@ public final class PredictCommand implements Callable<Integer> {
         }
         for (int b = 0; b < loader.batchesPerEpoch(); b++) {
             DataLoader.Batch batch = loader.batch(0, b);
-            Tensor out = model.forward(batch.input());
+            Tensor out = predictor != null ? predictor.predict(batch.input()) : model.forward(batch.input());
             float[] z = out.toContiguousArray();
             for (int i = 0; i < batch.size(); i++) {
                 int best = 0;

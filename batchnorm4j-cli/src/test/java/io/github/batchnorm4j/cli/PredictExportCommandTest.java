@@ -172,4 +172,30 @@ class PredictExportCommandTest {
         assertEquals("bn4j export: Expected a checkpoint file or run folder, got no such file " + none, r.err().trim());
         assertTrue(Files.notExists(dir.resolve("x.onnx")));
     }
+
+    @Test
+    void benchInferMeasuresTheCheckpointAsJson() {
+        TrainCommandTest.Run r = TrainCommandTest.run("bench", "infer", "--checkpoint", run.toString(),
+                "--batch-size", "3", "--rounds", "2", "--min-ms", "5", "--json");
+        assertEquals(0, r.code(), r.err());
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> json = (java.util.Map<String, Object>) io.github.batchnorm4j.io.Json.parse(
+                r.out().trim());
+        assertEquals(run.toString(), json.get("model"));
+        assertEquals(3, ((Number) json.get("batch_size")).intValue());
+        assertTrue(((Number) json.get("median_ms")).doubleValue() > 0, r.out());
+    }
+
+    @Test
+    void benchInferAgainstOnnxRuntimeSaysWhenItIsMissing() {
+        // ONNX Runtime is no dependency of the CLI (the launcher adds it for this option): one clear line.
+        TrainCommandTest.Run r = TrainCommandTest.run("bench", "infer", "--vs-onnxruntime", "--rounds", "1");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("--vs-onnxruntime: Expected ONNX Runtime's Java API on the class path"), r.err());
+        TrainCommandTest.Run bad = TrainCommandTest.run("bench", "infer", "--checkpoint", dir.resolve("none")
+                .toString(), "--json");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().startsWith("bn4j bench infer: --checkpoint "), bad.err());
+        assertTrue(!bad.err().contains("\tat "), bad.err());
+    }
 }

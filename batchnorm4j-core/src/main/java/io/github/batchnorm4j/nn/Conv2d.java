@@ -105,6 +105,16 @@ public final class Conv2d extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
+        return forward(x, false);
+    }
+
+    /**
+     * {@link #forward(Tensor)} with {@code relu(...)} applied as the output is written (one pass, for inference
+     * plans such as {@link io.github.batchnorm4j.infer.Predictor}); {@code relu = false} is the plain forward.
+     * {@link #backward} is the gradient of the plain convolution: after a fused forward the caller gates the
+     * gradient itself.
+     */
+    public Tensor forward(Tensor x, boolean relu) {
         String expected = "[N, " + inChannels + ", H, W]";
         if (x.rank() != 4 || x.dim(1) != inChannels) {
             throw Buffers.badInput(this, expected, x);
@@ -139,8 +149,14 @@ public final class Conv2d extends Module {
                 for (int oy = 0; oy < g.ho; oy++) {
                     int from = co * g.q + oy * g.wg;
                     int to = yOff + co * outPlane + oy * g.wo;
-                    for (int ox = 0; ox < g.wo; ox++) {
-                        y[to + ox] = grid[from + ox] + bv;
+                    if (relu) {
+                        for (int ox = 0; ox < g.wo; ox++) {
+                            y[to + ox] = Math.max(grid[from + ox] + bv, 0f);
+                        }
+                    } else {
+                        for (int ox = 0; ox < g.wo; ox++) {
+                            y[to + ox] = grid[from + ox] + bv;
+                        }
                     }
                 }
             }

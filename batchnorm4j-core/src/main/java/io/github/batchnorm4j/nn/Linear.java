@@ -1,6 +1,7 @@
 package io.github.batchnorm4j.nn;
 
 import io.github.batchnorm4j.kernel.Gemm;
+import io.github.batchnorm4j.kernel.RowDots;
 import io.github.batchnorm4j.tensor.Tensor;
 import java.util.random.RandomGenerator;
 
@@ -9,10 +10,15 @@ import java.util.random.RandomGenerator;
  * {@code weight [out, in]} and {@code bias [out]} (optional), both initialised U(-1/sqrt(in), 1/sqrt(in)) as
  * PyTorch does (weight drawn first, row-major, then bias).
  *
- * <p>Backward: {@code dW += dy^T x}, {@code db += sum_n dy}, {@code dx = dy W}, all through {@link Gemm}.
+ * <p>Forward goes through {@link Gemm}, or for at most {@value #GEMV_ROWS} rows through {@link RowDots} (one dot
+ * product per output; the two paths round differently, each the same way for every call of its kind).
+ * Backward: {@code dW += dy^T x}, {@code db += sum_n dy}, {@code dx = dy W}, all through {@link Gemm}.
  * Output and input-gradient tensors are new per call, or layer-held and refilled with {@link #reuseBuffers}.
  */
 public final class Linear extends Module {
+    /** Inputs of at most this many rows are dot products, not a GEMM (see the class comment). */
+    static final int GEMV_ROWS = 4;
+
     private final int inFeatures;
     private final int outFeatures;
     private final Parameter weight;
@@ -22,6 +28,7 @@ public final class Linear extends Module {
     private Tensor output;
     private Tensor gradInput;
     private double[] biasSums = new double[0];
+    private int[] weightRows = new int[0];
 
     public Linear(int inFeatures, int outFeatures, boolean bias, RandomGenerator rng) {
         if (inFeatures <= 0 || outFeatures <= 0) {
@@ -78,8 +85,24 @@ public final class Linear extends Module {
             }
             beta = 1f;
         }
-        Gemm.sgemm(false, true, n, outFeatures, inFeatures, 1f, xc.data(), 0, inFeatures,
-                weight.data(), 0, inFeatures, beta, y, 0, outFeatures);
+        if (n <= GEMV_ROWS) {
+            // A few rows (inference at batch 1): dot products along the rows of x and W, no packing, which GEMM's
+            // 8 x 48 panels would make mostly padding.
+            if (bias == null) {
+                java.util.Arrays.fill(y, 0, n * outFeatures, 0f);
+            }
+            if (weightRows.length != outFeatures) {
+                weightRows = new int[outFeatures];
+                for (int j = 0; j < outFeatures; j++) {
+                    weightRows[j] = j * inFeatures;
+                }
+            }
+            RowDots.accumulate(n, outFeatures, inFeatures, xc.data(), 0, inFeatures, weight.data(), weightRows, y, 0,
+                    outFeatures);
+        } else {
+            Gemm.sgemm(false, true, n, outFeatures, inFeatures, 1f, xc.data(), 0, inFeatures,
+                    weight.data(), 0, inFeatures, beta, y, 0, outFeatures);
+        }
         input = xc;
         return output;
     }

@@ -2,6 +2,7 @@ package io.github.batchnorm4j.train;
 
 import io.github.batchnorm4j.data.DataInfo;
 import io.github.batchnorm4j.data.DataSet;
+import io.github.batchnorm4j.infer.Predictor;
 import io.github.batchnorm4j.io.SafeTensors;
 import io.github.batchnorm4j.models.ModelBuilder;
 import io.github.batchnorm4j.models.ModelFactory;
@@ -32,6 +33,14 @@ import java.util.SplittableRandom;
  */
 public record TrainedModel(Module model, String description, int[] input, int classes, float mean, float std,
                            float[] featureMean, float[] featureStd, DataInfo data, Path file) {
+
+    /**
+     * The model prepared for serving ({@link Predictor}: BN folded, Conv2d + ReLU fused, buffers kept between
+     * calls); inputs are prepared as for {@link #model()}. The model itself is not changed.
+     */
+    public Predictor predictor() {
+        return Predictor.of(model);
+    }
 
     /** The file to read: {@code path} itself, or in a folder its model.safetensors, else its checkpoint. */
     public static Path resolve(Path path) throws IOException {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.batchnorm4j.kernel.WorkerPool;
 import io.github.batchnorm4j.tensor.MemoryFormat;
@@ -181,5 +182,24 @@ class ConvPoolTest {
         e = assertThrows(IllegalArgumentException.class, () -> new GlobalAvgPool2d().forward(Tensor.zeros(4, 4)));
         assertEquals("GlobalAvgPool2d(): expected input of shape [N, C, H, W] with H, W > 0, got [4, 4]",
                 e.getMessage());
+    }
+
+    @Test
+    void fusedReluForwardIsReluOfTheForwardBitForBit() {
+        for (int[] c : new int[][] {{3, 5, 7, 9, 1, 1}, {2, 4, 11, 6, 2, 0}, {1, 8, 28, 28, 1, 1}}) {
+            Conv2d conv = new Conv2d(c[0], c[1], 3, c[4], c[5], true, new SplittableRandom(c[2]));
+            Tensor x = GradCheck.randomInput(c[3], 3, c[0], c[2], c[3]);
+            float[] plain = conv.forward(x).toContiguousArray();
+            float[] fused = conv.forward(x, true).toContiguousArray();
+            assertEquals(plain.length, fused.length);
+            for (int i = 0; i < plain.length; i++) {
+                assertEquals(Math.max(plain[i], 0f), fused[i], 0f, "element " + i);
+            }
+            boolean negative = false;
+            for (float v : plain) {
+                negative |= v < 0;
+            }
+            assertTrue(negative, "the input must exercise the ReLU");
+        }
     }
 }

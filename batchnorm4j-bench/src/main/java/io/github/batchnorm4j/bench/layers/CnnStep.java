@@ -1,3 +1,5 @@
+package io.github.batchnorm4j.bench.layers;
+
 import io.github.batchnorm4j.kernel.WorkerPool;
 import io.github.batchnorm4j.loss.CrossEntropyLoss;
 import io.github.batchnorm4j.nn.*;
@@ -8,9 +10,9 @@ import io.github.batchnorm4j.tensor.Tensor;
  * One training step (forward, loss, backward, zero_grad; no optimizer) of the benchmark CNN, batch 128:
  * 4 x (conv3x3 pad 1 + BN + ReLU), max-pool 2x2 after the 2nd and 4th, Linear(3136 -> 10). Channels 1-32-32-64-64.
  * Prints the wall time per layer (mean of the timed steps) and the best wall time of a whole step.
- * Run: java --add-modules jdk.incubator.vector -cp batchnorm4j-cli/target/bn4j.jar bench/layers/CnnStep.java THREADS
+ * Run: java --add-modules jdk.incubator.vector -cp batchnorm4j-cli/target/bn4j.jar io.github.batchnorm4j.bench.layers.CnnStep THREADS
  */
-public class CnnStep {
+public final class CnnStep {
     public static void main(String[] a) {
         WorkerPool.setThreads(Integer.parseInt(a[0]));
         var r = new java.util.SplittableRandom(1);
@@ -18,6 +20,7 @@ public class CnnStep {
                 new ReLU(), new Conv2d(32, 32, 3, 1, 1, true, r), new BatchNorm(32), new ReLU(), new MaxPool2d(2),
                 new Conv2d(32, 64, 3, 1, 1, true, r), new BatchNorm(64), new ReLU(), new Conv2d(64, 64, 3, 1, 1, true, r),
                 new BatchNorm(64), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(3136, 10, true, r));
+        s.reuseBuffers(true); // as the trainer runs it
         Tensor x = Tensor.zeros(128, 1, 28, 28);
         for (int i = 0; i < x.numel(); i++) {
             x.data()[i] = (float) r.nextDouble();
