@@ -78,7 +78,8 @@ class DistributedTrainTest {
                 "-np", "2", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
-                "-cp", classPath(Main.class, Tensor.class, MpiCommunicator.class, picocli.CommandLine.class),
+                "-cp", classPath(Main.class, Tensor.class, MpiCommunicator.class, picocli.CommandLine.class,
+                        io.github.batchnorm4j.bench.SyncBench.class),
                 Main.class.getName(), "train", "--distributed", "--batch-size", "32",
                 "--out", dir.resolve(norm + "-dist").toString()));
         cmd.addAll(List.of(common));

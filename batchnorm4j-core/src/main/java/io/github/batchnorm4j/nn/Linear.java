@@ -10,14 +10,18 @@ import java.util.random.RandomGenerator;
  * {@code weight [out, in]} and {@code bias [out]} (optional), both initialised U(-1/sqrt(in), 1/sqrt(in)) as
  * PyTorch does (weight drawn first, row-major, then bias).
  *
- * <p>Forward goes through {@link Gemm}, or for at most {@value #GEMV_ROWS} rows through {@link RowDots} (one dot
+ * <p>Forward goes through {@link Gemm}, or for a single row ({@value #GEMV_ROWS}) through {@link RowDots} (one dot
  * product per output; the two paths round differently, each the same way for every call of its kind).
  * Backward: {@code dW += dy^T x}, {@code db += sum_n dy}, {@code dx = dy W}, all through {@link Gemm}.
  * Output and input-gradient tensors are new per call, or layer-held and refilled with {@link #reuseBuffers}.
  */
 public final class Linear extends Module {
-    /** Inputs of at most this many rows are dot products, not a GEMM (see the class comment). */
-    static final int GEMV_ROWS = 4;
+    /**
+     * Inputs of at most this many rows are dot products, not a GEMM (see the class comment). One: serving a single
+     * item is where packing for the GEMM costs most, and training batches (the reproduction's tiny batches of 2
+     * and 4 included) keep the GEMM's rounding.
+     */
+    static final int GEMV_ROWS = 1;
 
     private final int inFeatures;
     private final int outFeatures;

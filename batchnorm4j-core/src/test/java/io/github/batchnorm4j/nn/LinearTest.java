@@ -14,7 +14,7 @@ class LinearTest {
     @Test
     void gradientsMatchDoubleReference() {
         for (boolean bias : new boolean[] {true, false}) {
-            // n <= 4 rows take the dot-product path, more rows the GEMM
+            // one row takes the dot-product path, more rows the GEMM
             for (int[] s : new int[][] {{1, 1, 1}, {3, 7, 5}, {9, 13, 33}, {5, 70, 9}, {1, 37, 11}, {4, 131, 6},
                     {2, 3136, 10}}) {
                 int n = s[0], in = s[1], out = s[2];
