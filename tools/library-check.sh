@@ -11,6 +11,6 @@ cd "$ROOT"
 mvn -q -B -ntp install -DskipTests
 bash examples/run.sh
 # The plugin skips modules whose previous output it thinks current: start from none.
-rm -rf batchnorm4j-{core,dist,onnx,repro}/target/reports/apidocs
-mvn -q -B -ntp -pl batchnorm4j-core,batchnorm4j-dist,batchnorm4j-onnx,batchnorm4j-repro javadoc:javadoc
+rm -rf batchnorm4j-{core,dist,onnx,repro,bench}/target/reports/apidocs
+mvn -q -B -ntp -pl batchnorm4j-core,batchnorm4j-dist,batchnorm4j-onnx,batchnorm4j-repro,batchnorm4j-bench javadoc:javadoc
 echo "library-check: artifacts installed, examples ran both ways, javadoc clean"
