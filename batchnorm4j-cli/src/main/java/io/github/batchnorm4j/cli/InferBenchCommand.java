@@ -21,9 +21,10 @@ import picocli.CommandLine.Option;
  * any of them it measures one folded model (of the checkpoint, else the built-in one with random weights).
  */
 @Command(name = "infer", mixinStandardHelpOptions = true,
-        description = {"Measure eval-mode inference: images/s with BN, BN folded and without BN (the default);",
-            "with --checkpoint, --json or --vs-onnxruntime: one folded model's median time per batch,",
-            "optionally against ONNX Runtime on the exported ONNX file in the same run."})
+        description = {"Measure eval-mode inference. By default: images/s with BN, BN folded",
+            "and without BN. With --checkpoint, --json or --vs-onnxruntime: the median",
+            "time per batch of one model served folded (Predictor), optionally beside",
+            "ONNX Runtime running the exported ONNX file in the same run."})
 public final class InferBenchCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "cnn", description = "mlp | cnn | resnet (default: ${DEFAULT-VALUE})")
     String model;
