@@ -2,7 +2,8 @@ package io.github.batchnorm4j.kernel;
 
 /**
  * The kernels outside normalization, behind one interface so that the library runs without the incubating
- * Vector API: matrix products ({@link Gemm}), row dot products ({@link RowDots}) and the ReLU loops. Two
+ * Vector API: matrix products ({@link Gemm}), row dot products ({@link RowDots}), the ReLU loops and the Winograd
+ * transforms ({@link Winograd}). Two
  * implementations exist, {@link VectorDenseKernels} and {@link ScalarDenseKernels}; {@link Kernels} picks one at
  * start-up, together with the normalization kernels. Callers dispatch once per call, never inside a loop.
  *
@@ -27,4 +28,12 @@ public interface DenseKernels {
 
     /** {@code dx[i] = y[i] > 0 ? dy[i] : 0} for {@code i} in {@code [from, to)}, {@code y} being ReLU's output. */
     void reluBackward(float[] y, float[] dy, float[] dx, int from, int to);
+
+    /** Winograd F(2x2, 3x3) input transform of {@code n} tiles, as documented on {@link Winograd#input}. */
+    void winogradInput(float[] p, int p00, int p01, int p10, int p11, int row, float[] v, int vOff, int vStride,
+                       int n);
+
+    /** Winograd F(2x2, 3x3) output transform of {@code n} tiles, as documented on {@link Winograd#output}. */
+    void winogradOutput(float[] m, int mOff, int mStride, int n, float bias, boolean relu, boolean pool, float[] y,
+                        int yOff, int yStride);
 }

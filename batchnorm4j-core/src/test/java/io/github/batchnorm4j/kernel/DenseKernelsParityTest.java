@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * classical bound for a float sum of {@code k + 2} rounded terms: {@code |c - exact| <= (k + 4) * 2^-24 *
  * (sum_p |alpha * A[i][p] * B[p][j]| + |beta * C[i][j]|)}. RowDots: the vector lanes are summed in float (same
  * bound), the scalar one in double (one rounding to float, plus {@code len * 2^-52} of the magnitude). ReLU:
- * bit for bit, NaN, signed zeros and infinities included.
+ * bit for bit, NaN, signed zeros and infinities included; the Winograd transforms bit for bit too.
  */
 class DenseKernelsParityTest {
     private static final DenseKernels VEC = VectorDenseKernels.INSTANCE;
@@ -254,6 +254,33 @@ class DenseKernelsParityTest {
         for (int i = 0; i < expected.length; i++) {
             if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(got[i])) {
                 fail(what + " at " + i + ": " + expected[i] + " vs " + got[i]);
+            }
+        }
+    }
+
+    /** Winograd transforms: the same additions in the same order in both, so bit for bit, at every tail length. */
+    @Test
+    void winogradTransformsAgreeBitForBit() {
+        SplittableRandom rng = new SplittableRandom(13);
+        for (int n = 1; n <= 70; n += (n < 20 ? 1 : 7)) {
+            int row = 1 + rng.nextInt(20);
+            int comp = n + row + 3;
+            float[] p = random(rng, 4 * comp + 5);
+            p[rng.nextInt(p.length)] = -0f;
+            int vs = n + rng.nextInt(4);
+            float[] v1 = random(rng, 16 * vs + 3), v2 = v1.clone();
+            VEC.winogradInput(p, 1, 1 + comp, 1 + 2 * comp, 1 + 3 * comp, row, v1, 2, vs, n);
+            SCA.winogradInput(p, 1, 1 + comp, 1 + 2 * comp, 1 + 3 * comp, row, v2, 2, vs, n);
+            assertArrayEquals(v2, v1, "input transform, n=" + n);
+            float[] m = random(rng, 16 * vs + 3);
+            for (boolean relu : new boolean[] {false, true}) {
+                for (boolean pool : new boolean[] {false, true}) {
+                    float bias = (float) rng.nextDouble(-0.5, 0.5);
+                    float[] y1 = random(rng, 4 * vs + 2), y2 = y1.clone();
+                    VEC.winogradOutput(m, 1, vs, n, bias, relu, pool, y1, 2, vs);
+                    SCA.winogradOutput(m, 1, vs, n, bias, relu, pool, y2, 2, vs);
+                    assertArrayEquals(y2, y1, "output transform, n=" + n + " relu=" + relu + " pool=" + pool);
+                }
             }
         }
     }
