@@ -5,8 +5,8 @@
                                           [--batches 1,64] [--threads 1,2] [--json-out FILE]
 
 Each cell is one `./bn4j bench infer --vs-onnxruntime --json` run: our serving path (Predictor: BN folded, Conv2d +
-ReLU fused) and ONNX Runtime's Java API on the ONNX file exported from the same folded model, interleaved in the
-same JVM, medians over the rounds. Ratio = our throughput / ONNX Runtime's (above 1: we are faster).
+ReLU fused, 3x3 convolutions by Winograd) and ONNX Runtime's Java API on the ONNX file exported from the same
+folded model, interleaved in the same JVM, medians over the rounds. Ratio = our throughput / ONNX Runtime's (above 1: we are faster).
 """
 import argparse
 import json

@@ -14,9 +14,9 @@ import java.util.List;
 /**
  * A model prepared for serving: BatchNorm folded away ({@link Fold}), then planned as a list of steps in which a
  * {@link Conv2d} directly followed by a {@link ReLU} is one step (the ReLU applied as the convolution writes its
- * output), a 3x3 stride-1 convolution with at least 8 input channels runs by Winograd's F(2x2, 3x3) (with its
- * ReLU and a following 2x2 max pool in the same step, see {@link WinogradConv}) and a folded residual block adds
- * its branches and applies its ReLU in one pass. Every step writes into a
+ * output), a 3x3 stride-1 convolution with at least 8 input channels on an image of at least 12x12 runs by
+ * Winograd's F(2x2, 3x3) (with its ReLU and a following 2x2 max pool in the same step)
+ * and a folded residual block adds its branches and applies its ReLU in one pass. Every step writes into a
  * buffer kept from the previous call of the same input shape (the layers' own, with {@link Module#reuseBuffers}),
  * so after the first batch of a shape a prediction allocates only the tensor it returns.
  *
@@ -65,7 +65,10 @@ public final class Predictor {
         return h.copy();
     }
 
-    /** Steps over a Sequential's layers with Conv2d + ReLU fused; any other module is one step of its own. */
+    /**
+     * Steps over a Sequential's layers: Winograd for the eligible convolutions (with a following ReLU and 2x2 max
+     * pool), Conv2d + ReLU fused for the others; any other module is one step of its own.
+     */
     private static List<Step> plan(Module m) {
         List<Step> out = new ArrayList<>();
         if (m instanceof Sequential seq) {

@@ -3,11 +3,11 @@ package io.github.batchnorm4j.kernel;
 /**
  * The kernels outside normalization, behind one interface so that the library runs without the incubating
  * Vector API: matrix products ({@link Gemm}), row dot products ({@link RowDots}), the ReLU loops and the Winograd
- * transforms ({@link Winograd}). Two
- * implementations exist, {@link VectorDenseKernels} and {@link ScalarDenseKernels}; {@link Kernels} picks one at
- * start-up, together with the normalization kernels. Callers dispatch once per call, never inside a loop.
+ * transforms ({@link Winograd}). Two implementations exist, {@link VectorDenseKernels} and
+ * {@link ScalarDenseKernels}; {@link Kernels} picks one at start-up, together with the normalization kernels.
+ * Callers dispatch once per call, never inside a loop.
  *
- * <p>Arguments are checked by the public entry points ({@link Gemm}, {@link RowDots}), not here.
+ * <p>Arguments are checked by the public entry points ({@link Gemm}, {@link RowDots}, {@link Winograd}), not here.
  */
 public interface DenseKernels {
     /**

@@ -116,7 +116,8 @@ public final class VectorDenseKernels implements DenseKernels {
             if (pool) {
                 at(t, o, o + n, o + 2 * n, o + 3 * n, true, bias, relu, t, (8 + 2 * a) * n, (9 + 2 * a) * n, n);
             } else {
-                at(t, o, o + n, o + 2 * n, o + 3 * n, true, bias, relu, y, yOff + 2 * a * ys, yOff + (2 * a + 1) * ys, n);
+                at(t, o, o + n, o + 2 * n, o + 3 * n, true, bias, relu, y, yOff + 2 * a * ys,
+                        yOff + (2 * a + 1) * ys, n);
             }
         }
         if (pool) {
