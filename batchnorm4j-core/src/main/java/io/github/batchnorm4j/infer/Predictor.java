@@ -15,8 +15,9 @@ import java.util.List;
  * A model prepared for serving: BatchNorm folded away ({@link Fold}), then planned as a list of steps in which a
  * {@link Conv2d} directly followed by a {@link ReLU} is one step (the ReLU applied as the convolution writes its
  * output), a 3x3 stride-1 convolution with at least 8 input channels on an image of at least 12x12 runs by
- * Winograd's F(2x2, 3x3) (with its ReLU and a following 2x2 max pool in the same step)
- * and a folded residual block adds its branches and applies its ReLU in one pass. Every step writes into a
+ * Winograd's F(2x2, 3x3) (with its ReLU and a following 2x2 max pool in the same step), a stride-1 convolution
+ * with fewer than 32 weights per output (a first layer on grey or RGB images) runs as direct loops over the padded
+ * plane, and a folded residual block adds its branches and applies its ReLU in one pass. Every step writes into a
  * buffer kept from the previous call of the same input shape (the layers' own, with {@link Module#reuseBuffers}),
  * so after the first batch of a shape a prediction allocates only the tensor it returns.
  *
@@ -66,8 +67,9 @@ public final class Predictor {
     }
 
     /**
-     * Steps over a Sequential's layers: Winograd for the eligible convolutions (with a following ReLU and 2x2 max
-     * pool), Conv2d + ReLU fused for the others; any other module is one step of its own.
+     * Steps over a Sequential's layers: Winograd for the eligible 3x3 convolutions (with a following ReLU and 2x2
+     * max pool), the direct loops for stride-1 convolutions with few weights, Conv2d + ReLU fused for the others;
+     * any other module is one step of its own.
      */
     private static List<Step> plan(Module m) {
         List<Step> out = new ArrayList<>();
@@ -81,6 +83,10 @@ public final class Predictor {
                             && mp.kernelSize() == 2 && mp.stride() == 2 ? mp : null;
                     out.add(new WinogradConv(conv, relu, pool)::run);
                     i = next - 1 + (pool == null ? 0 : 1);
+                } else if (layer instanceof Conv2d conv && DirectConv.eligible(conv)) {
+                    boolean relu = i + 1 < seq.size() && seq.get(i + 1) instanceof ReLU;
+                    out.add(new DirectConv(conv, relu)::run);
+                    i += relu ? 1 : 0;
                 } else if (layer instanceof Conv2d conv && i + 1 < seq.size() && seq.get(i + 1) instanceof ReLU) {
                     out.add(x -> conv.forward(x, true));
                     i++;

@@ -261,7 +261,8 @@ final class WinogradConv {
         }
     }
 
-    private static float[] scratch(ThreadLocal<float[]> slot, int size) {
+    /** The calling thread's array of {@code slot}, grown to at least {@code size} floats. */
+    static float[] scratch(ThreadLocal<float[]> slot, int size) {
         float[] a = slot.get();
         if (a == null || a.length < size) {
             a = new float[size];

@@ -7,7 +7,8 @@ package io.github.batchnorm4j.kernel;
  * {@link ScalarDenseKernels}; {@link Kernels} picks one at start-up, together with the normalization kernels.
  * Callers dispatch once per call, never inside a loop.
  *
- * <p>Arguments are checked by the public entry points ({@link Gemm}, {@link RowDots}, {@link Winograd}), not here.
+ * <p>Arguments are checked by the public entry points ({@link Gemm}, {@link RowDots}, {@link Winograd},
+ * {@link Taps}), not here.
  */
 public interface DenseKernels {
     /**
@@ -28,6 +29,10 @@ public interface DenseKernels {
 
     /** {@code dx[i] = y[i] > 0 ? dy[i] : 0} for {@code i} in {@code [from, to)}, {@code y} being ReLU's output. */
     void reluBackward(float[] y, float[] dy, float[] dx, int from, int to);
+
+    /** Shifted weighted sums, as documented on {@link Taps#sum}. */
+    void taps(float[] x, int[] offsets, float[] w, int wOff, int taps, float bias, boolean relu, float[] y, int yOff,
+              int n);
 
     /** Winograd F(2x2, 3x3) input transform of {@code n} tiles, as documented on {@link Winograd#input}. */
     void winogradInput(float[] p, int p00, int p01, int p10, int p11, int row, float[] v, int vOff, int vStride,

@@ -51,6 +51,18 @@ public final class ScalarDenseKernels implements DenseKernels {
         }
     }
 
+    @Override
+    public void taps(float[] x, int[] offsets, float[] w, int wOff, int taps, float bias, boolean relu, float[] y,
+                     int yOff, int n) {
+        for (int i = 0; i < n; i++) {
+            float acc = bias;
+            for (int t = 0; t < taps; t++) {
+                acc = Math.fma(w[wOff + t], x[offsets[t] + i], acc);
+            }
+            y[yOff + i] = relu ? Math.max(acc, 0f) : acc;
+        }
+    }
+
     // The vector kernels evaluate the same expressions in the same order, so the two agree bit for bit.
     @Override
     public void winogradInput(float[] p, int p00, int p01, int p10, int p11, int row, float[] v, int vOff, int vs,

@@ -54,6 +54,35 @@ public final class VectorDenseKernels implements DenseKernels {
         }
     }
 
+    @Override
+    public void taps(float[] x, int[] offsets, float[] w, int wOff, int taps, float bias, boolean relu, float[] y,
+                     int yOff, int n) {
+        int i = 0;
+        int step = 2 * S.length(); // two independent accumulators hide the FMA latency
+        for (int bound = n - step; i <= bound; i += step) {
+            FloatVector a0 = FloatVector.broadcast(S, bias), a1 = a0;
+            for (int t = 0; t < taps; t++) {
+                FloatVector wt = FloatVector.broadcast(S, w[wOff + t]);
+                int o = offsets[t] + i;
+                a0 = wt.fma(FloatVector.fromArray(S, x, o), a0);
+                a1 = wt.fma(FloatVector.fromArray(S, x, o + S.length()), a1);
+            }
+            if (relu) {
+                a0 = a0.lanewise(VectorOperators.MAX, 0f);
+                a1 = a1.lanewise(VectorOperators.MAX, 0f);
+            }
+            a0.intoArray(y, yOff + i);
+            a1.intoArray(y, yOff + i + S.length());
+        }
+        for (; i < n; i++) {
+            float acc = bias;
+            for (int t = 0; t < taps; t++) {
+                acc = Math.fma(w[wOff + t], x[offsets[t] + i], acc);
+            }
+            y[yOff + i] = relu ? Math.max(acc, 0f) : acc;
+        }
+    }
+
     // The transforms run as passes of four-row combinations through a per-thread scratch block: one method with
     // all 64 vector operations of a tile exceeds what the JIT inlines, and its vectors would then be boxed.
     private static final ThreadLocal<float[]> WINOGRAD_SCRATCH = new ThreadLocal<>();

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * classical bound for a float sum of {@code k + 2} rounded terms: {@code |c - exact| <= (k + 4) * 2^-24 *
  * (sum_p |alpha * A[i][p] * B[p][j]| + |beta * C[i][j]|)}. RowDots: the vector lanes are summed in float (same
  * bound), the scalar one in double (one rounding to float, plus {@code len * 2^-52} of the magnitude). ReLU:
- * bit for bit, NaN, signed zeros and infinities included; the Winograd transforms bit for bit too.
+ * bit for bit, NaN, signed zeros and infinities included; the Winograd transforms and the
+ * shifted sums ({@link Taps}) bit for bit too.
  */
 class DenseKernelsParityTest {
     private static final DenseKernels VEC = VectorDenseKernels.INSTANCE;
@@ -281,6 +282,36 @@ class DenseKernelsParityTest {
                     SCA.winogradOutput(m, 1, vs, n, bias, relu, pool, y2, 2, vs);
                     assertArrayEquals(y2, y1, "output transform, n=" + n + " relu=" + relu + " pool=" + pool);
                 }
+            }
+        }
+    }
+
+    /** Shifted sums: the same chain of fused multiply-adds in both, so bit for bit, at every tail length. */
+    @Test
+    void tapsAgreeBitForBitAndMatchTheDefinition() {
+        SplittableRandom rng = new SplittableRandom(14);
+        for (int n = 1; n <= 80; n += (n < 40 ? 1 : 9)) {
+            int taps = 1 + rng.nextInt(27);
+            float[] x = random(rng, n + 60);
+            int[] offsets = new int[taps + 2];
+            for (int t = 0; t < offsets.length; t++) {
+                offsets[t] = rng.nextInt(61);
+            }
+            float[] w = random(rng, taps + 3);
+            float bias = (float) rng.nextDouble(-1, 1);
+            boolean relu = n % 2 == 0;
+            float[] y1 = random(rng, n + 4), y2 = y1.clone();
+            VEC.taps(x, offsets, w, 2, taps, bias, relu, y1, 3, n - 3 > 0 ? n - 3 : n);
+            SCA.taps(x, offsets, w, 2, taps, bias, relu, y2, 3, n - 3 > 0 ? n - 3 : n);
+            assertArrayEquals(y2, y1, "n=" + n + " taps=" + taps);
+            for (int i = 0; i < (n - 3 > 0 ? n - 3 : n); i++) {
+                double exact = bias, scale = Math.abs(bias);
+                for (int t = 0; t < taps; t++) {
+                    exact += (double) w[2 + t] * x[offsets[t] + i];
+                    scale += Math.abs((double) w[2 + t] * x[offsets[t] + i]);
+                }
+                exact = relu ? Math.max(exact, 0) : exact;
+                assertEquals(exact, y1[3 + i], (taps + 2) * U * scale, "n=" + n + " i=" + i);
             }
         }
     }
