@@ -1,5 +1,6 @@
 package io.github.batchnorm4j.infer;
 
+import io.github.batchnorm4j.kernel.Scratch;
 import io.github.batchnorm4j.kernel.Taps;
 import io.github.batchnorm4j.kernel.WorkerPool;
 import io.github.batchnorm4j.nn.Conv2d;
@@ -98,7 +99,7 @@ final class DirectConv {
         int hp = h + 2 * pad, wp = w + 2 * pad, ho = hp - k + 1, wo = wp - k + 1;
         int plane = hp * wp;
         // one more padded row: the last output row's wrapped columns read up to k - 1 values past the plane
-        float[] p = WinogradConv.scratch(PADDED, cin * (plane + wp));
+        float[] p = Scratch.floats(PADDED, cin * (plane + wp));
         java.util.Arrays.fill(p, 0, cin * (plane + wp), 0f);
         for (int ci = 0; ci < cin; ci++) {
             for (int r = 0; r < h; r++) {
@@ -106,7 +107,7 @@ final class DirectConv {
             }
         }
         int len = ho * wp;
-        float[] acc = WinogradConv.scratch(ACC, len);
+        float[] acc = Scratch.floats(ACC, len);
         int[] offs = offsets(h, w);
         for (int co = 0; co < cout; co++) {
             Taps.sum(p, offs, weight, co * cin * k * k, cin * k * k, bias[co], relu, acc, 0, len);

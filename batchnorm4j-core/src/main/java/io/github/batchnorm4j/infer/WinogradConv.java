@@ -1,6 +1,7 @@
 package io.github.batchnorm4j.infer;
 
 import io.github.batchnorm4j.kernel.Gemm;
+import io.github.batchnorm4j.kernel.Scratch;
 import io.github.batchnorm4j.kernel.Winograd;
 import io.github.batchnorm4j.kernel.WorkerPool;
 import io.github.batchnorm4j.nn.Conv2d;
@@ -156,15 +157,15 @@ final class WinogradConv {
      */
     private void group(Geometry g, float[] x, int s0, int count, float[] y, int outPlane, boolean fusePool) {
         int image = 4 * cin * g.plane;
-        float[] ph = scratch(PHASES, count * image);
+        float[] ph = Scratch.floats(PHASES, count * image);
         for (int k = 0; k < count; k++) {
             split(g, x, (s0 + k) * cin * g.h * g.w, ph, k * image);
         }
-        float[] v = scratch(V, Winograd.POSITIONS * cin * g.block);
-        float[] m = scratch(M, Winograd.POSITIONS * cout * g.block);
+        float[] v = Scratch.floats(V, Winograd.POSITIONS * cin * g.block);
+        float[] m = Scratch.floats(M, Winograd.POSITIONS * cout * g.block);
         int parts = fusePool ? 1 : 4;
         int cols = count * g.tiles;
-        float[] yb = scratch(Y, parts * cout * cols);
+        float[] yb = Scratch.floats(Y, parts * cout * cols);
         for (int c0 = 0; c0 < cols; c0 += g.block) {
             int nb = Math.min(g.block, cols - c0);
             for (int k = c0 / g.tiles; k * g.tiles < c0 + nb; k++) { // the images this block covers
@@ -259,15 +260,5 @@ final class WinogradConv {
                 }
             }
         }
-    }
-
-    /** The calling thread's array of {@code slot}, grown to at least {@code size} floats. */
-    static float[] scratch(ThreadLocal<float[]> slot, int size) {
-        float[] a = slot.get();
-        if (a == null || a.length < size) {
-            a = new float[size];
-            slot.set(a);
-        }
-        return a;
     }
 }

@@ -88,12 +88,7 @@ public final class VectorDenseKernels implements DenseKernels {
     private static final ThreadLocal<float[]> WINOGRAD_SCRATCH = new ThreadLocal<>();
 
     private static float[] winogradScratch(int size) {
-        float[] a = WINOGRAD_SCRATCH.get();
-        if (a == null || a.length < size) {
-            a = new float[size];
-            WINOGRAD_SCRATCH.set(a);
-        }
-        return a;
+        return Scratch.floats(WINOGRAD_SCRATCH, size);
     }
 
     @Override

@@ -48,12 +48,7 @@ final class Buffers {
 
     /** A per-thread scratch array of at least {@code size} floats (contents undefined). */
     static float[] scratch(ThreadLocal<float[]> slot, int size) {
-        float[] a = slot.get();
-        if (a == null || a.length < size) {
-            a = new float[size];
-            slot.set(a);
-        }
-        return a;
+        return io.github.batchnorm4j.kernel.Scratch.floats(slot, size);
     }
 
     /** The message for a rejected input: {@code "<layer>: expected input of shape <expected>, got <shape>"}. */

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 class DirectConvTest {
     private static final double TOL = 1e-5;
 
-    private static double[] reference(Conv2d conv, Tensor x, boolean relu) {
+    /** {@code relu?(conv(x) + b)} of a stride-1 convolution, in double (also WinogradConvTest's reference). */
+    static double[] reference(Conv2d conv, Tensor x, boolean relu) {
         int n = x.dim(0), cin = x.dim(1), h = x.dim(2), w = x.dim(3);
         int k = conv.kernelSize(), p = conv.padding(), cout = conv.outChannels();
         int ho = h + 2 * p - k + 1, wo = w + 2 * p - k + 1;

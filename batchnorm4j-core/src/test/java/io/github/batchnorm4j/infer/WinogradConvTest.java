@@ -22,31 +22,8 @@ class WinogradConvTest {
 
     /** {@code relu?(conv(x) + b)}, then a floor-mode 2x2 max pool when {@code pool}, in double. */
     private static double[] reference(Conv2d conv, Tensor x, boolean relu, boolean pool) {
-        int n = x.dim(0), cin = x.dim(1), h = x.dim(2), w = x.dim(3), cout = conv.outChannels();
-        float[] xs = x.toContiguousArray(), ws = conv.weight().value().toContiguousArray();
-        float[] bs = conv.bias() == null ? new float[cout] : conv.bias().value().toContiguousArray();
-        double[] y = new double[n * cout * h * w];
-        for (int s = 0; s < n; s++) {
-            for (int co = 0; co < cout; co++) {
-                for (int oy = 0; oy < h; oy++) {
-                    for (int ox = 0; ox < w; ox++) {
-                        double acc = bs[co];
-                        for (int ci = 0; ci < cin; ci++) {
-                            for (int ky = 0; ky < 3; ky++) {
-                                for (int kx = 0; kx < 3; kx++) {
-                                    int iy = oy + ky - 1, ix = ox + kx - 1;
-                                    if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
-                                        acc += (double) ws[((co * cin + ci) * 3 + ky) * 3 + kx]
-                                                * xs[((s * cin + ci) * h + iy) * w + ix];
-                                    }
-                                }
-                            }
-                        }
-                        y[((s * cout + co) * h + oy) * w + ox] = relu ? Math.max(acc, 0) : acc;
-                    }
-                }
-            }
-        }
+        int n = x.dim(0), h = x.dim(2), w = x.dim(3), cout = conv.outChannels();
+        double[] y = DirectConvTest.reference(conv, x, relu);
         if (!pool) {
             return y;
         }
