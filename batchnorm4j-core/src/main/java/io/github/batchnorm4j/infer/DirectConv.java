@@ -67,35 +67,33 @@ final class DirectConv {
         Tensor xc = x.to(MemoryFormat.CONTIGUOUS);
         int n = xc.dim(0), h = xc.dim(2), w = xc.dim(3);
         int hp = h + 2 * pad, wp = w + 2 * pad, ho = hp - k + 1, wo = wp - k + 1;
-        int[] shape = {n, cout, ho, wo};
-        if (out == null || !java.util.Arrays.equals(out.shape(), shape)) {
-            out = Tensor.zeros(shape);
+        out = WinogradConv.keep(out, n, cout, ho, wo);
+        if (h != offsetsH || w != offsetsW) {
+            offsets = offsets(h, w);
+            offsetsH = h;
+            offsetsW = w;
         }
         float[] xs = xc.data(), ys = out.data();
-        WorkerPool.parallelFor(n, s -> sample(xs, s * cin * h * w, h, w, ys, s * cout * ho * wo));
+        int[] offs = offsets;
+        WorkerPool.parallelFor(n, s -> sample(xs, s * cin * h * w, h, w, offs, ys, s * cout * ho * wo));
         return out;
     }
 
     /** Where tap {@code (ci, ky, kx)} starts reading the padded planes, for input size {@code h x w}. */
-    private synchronized int[] offsets(int h, int w) {
-        if (h != offsetsH || w != offsetsW) {
-            int wp = w + 2 * pad, stride = (h + 2 * pad) * wp + wp;
-            int[] o = new int[cin * k * k];
-            for (int ci = 0; ci < cin; ci++) {
-                for (int ky = 0; ky < k; ky++) {
-                    for (int kx = 0; kx < k; kx++) {
-                        o[(ci * k + ky) * k + kx] = ci * stride + ky * wp + kx;
-                    }
+    private int[] offsets(int h, int w) {
+        int wp = w + 2 * pad, stride = (h + 2 * pad) * wp + wp;
+        int[] o = new int[cin * k * k];
+        for (int ci = 0; ci < cin; ci++) {
+            for (int ky = 0; ky < k; ky++) {
+                for (int kx = 0; kx < k; kx++) {
+                    o[(ci * k + ky) * k + kx] = ci * stride + ky * wp + kx;
                 }
             }
-            offsets = o;
-            offsetsH = h;
-            offsetsW = w;
         }
-        return offsets;
+        return o;
     }
 
-    private void sample(float[] x, int xOff, int h, int w, float[] y, int yOff) {
+    private void sample(float[] x, int xOff, int h, int w, int[] offs, float[] y, int yOff) {
         int hp = h + 2 * pad, wp = w + 2 * pad, ho = hp - k + 1, wo = wp - k + 1;
         int plane = hp * wp;
         // one more padded row: the last output row's wrapped columns read up to k - 1 values past the plane
@@ -108,7 +106,6 @@ final class DirectConv {
         }
         int len = ho * wp;
         float[] acc = Scratch.floats(ACC, len);
-        int[] offs = offsets(h, w);
         for (int co = 0; co < cout; co++) {
             Taps.sum(p, offs, weight, co * cin * k * k, cin * k * k, bias[co], relu, acc, 0, len);
             for (int oy = 0; oy < ho; oy++) { // drop the wrapped columns

@@ -15,8 +15,9 @@ import io.github.batchnorm4j.tensor.Tensor;
  * that taken in the same pass (the pooled output is all that is written). For a {@link Predictor}: the filters are
  * transformed and packed once, when the step is built, so later changes to the convolution's weights are not seen.
  *
- * <p>Per sample (samples are {@link WorkerPool} tasks, so results do not depend on the thread count): the padded
- * input is split into its four polyphase components, once; then, over blocks of tiles small enough for the
+ * <p>Per group of samples (one sample, or several small ones sharing a block; groups depend on the input size
+ * only and are {@link WorkerPool} tasks, so results do not depend on the thread count): each padded input is split
+ * into its four polyphase components, once; then, over blocks of tiles small enough for the
  * transformed data to stay in cache, the input transform, 16 matrix products {@code M_xi = U_xi V_xi}
  * ({@code U_xi}: {@code [Cout, Cin]} transformed filters, {@code V_xi}: {@code [Cin, tiles]}) and the output
  * transform with bias, ReLU and pool. The tile grid has one tile per row more than the image needs (the transforms
@@ -33,7 +34,7 @@ final class WinogradConv {
      * grid (an odd size and the extra tile per row), and the Winograd step measured 1.4-1.7x slower there.
      */
     static final int MIN_SIZE = 12;
-    /** Floats of transformed input and output per block: 128K floats (512 KiB) stay in a core's L2 cache. */
+    /** Floats of transformed input and output per block: 256K floats (1 MiB), a core's L2 cache on this machine. */
     private static final int BLOCK_FLOATS = 1 << 18;
     private static final ThreadLocal<float[]> PHASES = new ThreadLocal<>();
     private static final ThreadLocal<float[]> V = new ThreadLocal<>();
@@ -147,7 +148,8 @@ final class WinogradConv {
         return pool != null && !fusePool ? pool.forward(unpooled) : y;
     }
 
-    private static Tensor keep(Tensor t, int... shape) {
+    /** {@code t} when it has {@code shape}, else a new zero tensor of that shape. */
+    static Tensor keep(Tensor t, int... shape) {
         return t != null && java.util.Arrays.equals(t.shape(), shape) ? t : Tensor.zeros(shape);
     }
 

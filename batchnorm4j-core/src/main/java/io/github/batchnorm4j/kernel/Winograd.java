@@ -34,10 +34,11 @@ public final class Winograd {
         if (n <= 0) {
             return;
         }
-        int last = n - 1 + row + 1;
-        for (int base : new int[] {p00, p01, p10, p11}) {
-            check("input component", p, base, last + 1);
-        }
+        int span = n + row + 1; // tile t reads up to t + row + 1
+        check("input component", p, p00, span);
+        check("input component", p, p01, span);
+        check("input component", p, p10, span);
+        check("input component", p, p11, span);
         check("transformed input", v, vOff, (POSITIONS - 1) * vStride + n);
         if (vStride < n) {
             throw new IllegalArgumentException("Expected vStride >= n, got " + vStride + " < " + n);
