@@ -4,6 +4,8 @@
   mlp: 784-100-100-100-10, BatchNorm1d before each sigmoid, batch 60, plain SGD (lr 0.01)
   cnn: 4x(conv3x3 pad 1 + BatchNorm2d + ReLU), 2x2 max-pool after the 2nd and 4th, Linear(3136->10),
        batch 128, SGD momentum 0.9 (lr 0.01)
+  resnet: the built-in ResNet at width 16 (conv3x3 + BN + ReLU, BasicBlocks 16->16, 16->32 /2, 32->64 /2,
+       global average pool, Linear(64->10)), batch 128, SGD momentum 0.9 (lr 0.01)
 
 Same protocol as the Java side: synthetic N(0,1) inputs (8 batches cycled) and random labels, --warmup steps,
 then --reps timed chunks of --steps steps; images/s is the median chunk. bn_share comes from a separate profiled
@@ -34,9 +36,9 @@ def blas_libraries():
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
+    p.add_argument("--model", choices=["mlp", "cnn", "resnet"], default="mlp")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--steps", type=int, default=0, help="steps per timed chunk (default: mlp 200, cnn 10)")
+    p.add_argument("--steps", type=int, default=0, help="steps per timed chunk (default: mlp 200, cnn and resnet 10)")
     p.add_argument("--warmup", type=int, default=0, help="warm-up steps (default: one chunk, at least 20)")
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--json", action="store_true")
@@ -49,7 +51,7 @@ def main():
         opt = torch.optim.SGD(net.parameters(), lr=0.01)
         steps = a.steps or 200
     else:
-        net = models.build("cnn", "bn", "relu", 32)
+        net = models.build(a.model, "bn", "relu", 32 if a.model == "cnn" else 16)
         batch = 128
         opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
         steps = a.steps or 10

@@ -17,12 +17,16 @@ import java.util.SplittableRandom;
  * <ul>
  * <li>{@code mlp}: 784-100-100-100-10, BatchNorm before each sigmoid, batch 60, plain SGD (lr 0.01);</li>
  * <li>{@code cnn}: 4x(conv3x3 pad 1 + BatchNorm + ReLU) with 2x2 max-pools after the 2nd and 4th, Linear(3136→10),
- *     batch 128, SGD momentum 0.9 (lr 0.01).</li>
+ *     batch 128, SGD momentum 0.9 (lr 0.01);</li>
+ * <li>{@code resnet}: the built-in ResNet at width 16 (conv3x3 + BatchNorm + ReLU, BasicBlocks 16→16, 16→32 stride 2,
+ *     32→64 stride 2, global average pool, Linear(64→10)), batch 128, SGD momentum 0.9 (lr 0.01).</li>
  * </ul>
  * Synthetic N(0,1) inputs (8 batches cycled) and random labels; warm-up steps, then {@code reps} timed chunks of
  * {@code steps} full training steps (zero grad, forward, loss, backward, optimizer step); images/s is the median
  * chunk. The BatchNorm layers are a timing subclass, so {@code bnShare} is the time inside BN forward + backward over
- * the whole timed time.
+ * the whole timed time. The
+ * subclass defines forward, forwardRelu and backward, so it fuses ReLU (and the residual add) as BatchNorm does
+ * ({@link io.github.batchnorm4j.nn.ReluFusion}); the share then includes those fused passes.
  */
 public final class TrainBench {
     private TrainBench() {}
@@ -48,6 +52,14 @@ public final class TrainBench {
         }
 
         @Override
+        public Tensor forwardRelu(Tensor x, Tensor residual) { // the fused BN + (add +) ReLU of the blocks
+            long t = System.nanoTime();
+            Tensor y = super.forwardRelu(x, residual);
+            nanos[0] += System.nanoTime() - t;
+            return y;
+        }
+
+        @Override
         public Tensor backward(Tensor g) {
             long t = System.nanoTime();
             Tensor y = super.backward(g);
@@ -56,7 +68,7 @@ public final class TrainBench {
         }
     }
 
-    /** Steps per timed chunk unless told: 200 for the MLP, 10 for the CNN. */
+    /** Steps per timed chunk unless told: 200 for the MLP, 10 for the CNN and the ResNet. */
     public static int defaultSteps(String model) {
         return model.equals("mlp") ? 200 : 10;
     }
@@ -65,8 +77,12 @@ public final class TrainBench {
     public static Result run(String model, int threads, int steps, int warmup, int reps) {
         long[] bnNanos = new long[1];
         SplittableRandom rng = new SplittableRandom(0);
-        ModelSpec spec = model.equals("mlp") ? new ModelSpec("mlp", "bn", "sigmoid", 100, new int[] {1, 28, 28}, 10)
-                : new ModelSpec("cnn", "bn", "relu", 32, new int[] {1, 28, 28}, 10);
+        ModelSpec spec = switch (model) {
+            case "mlp" -> new ModelSpec("mlp", "bn", "sigmoid", 100, new int[] {1, 28, 28}, 10);
+            case "cnn" -> new ModelSpec("cnn", "bn", "relu", 32, new int[] {1, 28, 28}, 10);
+            case "resnet" -> new ModelSpec("resnet", "bn", "relu", 16, new int[] {1, 28, 28}, 10);
+            default -> throw new IllegalArgumentException("Expected model mlp, cnn or resnet, got " + model);
+        };
         int batch = model.equals("mlp") ? 60 : 128;
         Module net = ModelFactory.build(spec, rng, c -> new TimedBatchNorm(c, bnNanos));
         net.reuseBuffers(true); // as the Trainer runs it

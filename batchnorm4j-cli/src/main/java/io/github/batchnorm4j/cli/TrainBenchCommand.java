@@ -7,20 +7,21 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code bn4j bench train}: training images/s of the benchmark MLP or CNN and BN's share of the step time. */
+/** {@code bn4j bench train}: training images/s of the benchmark MLP, CNN or ResNet and BN's share of the step time. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Training throughput (images/s) of the benchmark models on synthetic data:",
             "mlp: 784-100-100-100-10, BN before each sigmoid, batch 60, SGD;",
-            "cnn: 4x(conv3x3+BN+ReLU), two 2x2 max-pools, Linear(3136->10), batch 128, SGD momentum.",
+            "cnn: 4x(conv3x3+BN+ReLU), two 2x2 max-pools, Linear(3136->10), batch 128, SGD momentum;",
+            "resnet: the built-in ResNet at width 16 (3 BasicBlocks), batch 128, SGD momentum.",
             "Compare with bench/pytorch/train.py (bench/compare_train.py runs both interleaved)."})
 public final class TrainBenchCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "mlp", description = "mlp | cnn (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", defaultValue = "mlp", description = "mlp | cnn | resnet (default: ${DEFAULT-VALUE})")
     String model;
 
     @Option(names = "--threads", defaultValue = "1", description = "worker threads (default: ${DEFAULT-VALUE})")
     int threads;
 
-    @Option(names = "--steps", defaultValue = "0", description = "steps per timed chunk (default: mlp 200, cnn 10)")
+    @Option(names = "--steps", defaultValue = "0", description = "steps per timed chunk (default: mlp 200, cnn and resnet 10)")
     int steps;
 
     @Option(names = "--warmup", defaultValue = "-1", description = "warm-up steps (default: one chunk, at least 20 steps)")
@@ -34,8 +35,8 @@ public final class TrainBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!model.equals("mlp") && !model.equals("cnn")) {
-            System.err.println("bn4j bench train: Expected --model mlp or cnn, got " + model);
+        if (!model.equals("mlp") && !model.equals("cnn") && !model.equals("resnet")) {
+            System.err.println("bn4j bench train: Expected --model mlp, cnn or resnet, got " + model);
             return 1;
         }
         if (threads < 1 || reps < 1 || steps < 0) {

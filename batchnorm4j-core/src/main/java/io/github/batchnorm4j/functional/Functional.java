@@ -113,6 +113,19 @@ public final class Functional {
     public static NormResult batchNorm(Tensor x, Tensor weight, Tensor bias, RunningStats rs, boolean batchStats,
                                        double eps, StatsCombine combine, StatsTransform transform,
                                        NormWorkspace ws) {
+        return batchNorm(x, weight, bias, rs, batchStats, eps, combine, transform, null, false, ws);
+    }
+
+    /**
+     * {@link #batchNorm(Tensor, Tensor, Tensor, RunningStats, boolean, double, StatsCombine, StatsTransform,
+     * NormWorkspace)} with the fused epilogue {@code y = act(bn(x) [+ residual])}: {@code residual} (shape of
+     * {@code x}, either memory format; may be null) is added and ReLU applied when {@code relu}, in the normalize
+     * pass. The backward is {@link #normBackward(NormSaved, Tensor, Tensor, Tensor, Tensor, boolean, Tensor,
+     * NormWorkspace)} with this call's output.
+     */
+    public static NormResult batchNorm(Tensor x, Tensor weight, Tensor bias, RunningStats rs, boolean batchStats,
+                                       double eps, StatsCombine combine, StatsTransform transform, Tensor residual,
+                                       boolean relu, NormWorkspace ws) {
         checkPerChannel(x, 2, "[N, C, ...]", rs, weight, bias, eps);
         int n = x.dim(0), c = x.dim(1), s = x.spatialSize();
         if (!batchStats && rs == null) {
@@ -122,13 +135,14 @@ public final class Functional {
         if (transform != null && rs == null) {
             throw new IllegalArgumentException("Expected running statistics for a statistics transform, got null");
         }
+        float[] res = residual == null ? null : residualIn(x, residual, ws);
         NormWorkspace w = ws == null ? new NormWorkspace() : ws;
         NormGeometry g = batchNormGeometry(x, n, w);
         Tensor y = ws == null ? x.zerosLike() : ws.output(x); // every element is written
         NormSaved saved;
         if (!batchStats) {
             saved = NormCore.evalForward(x.data(), y.data(), g, rs.mean().data(), rs.var().data(), eps, data(weight),
-                    data(bias), null, false, w, x.format());
+                    data(bias), res, relu, w, x.format());
         } else if (combine == null && (long) n * s == 1) {
             throw new IllegalArgumentException("Expected more than 1 value per channel when training, got input size "
                     + x.shapeString());
@@ -136,7 +150,7 @@ public final class Functional {
             // An empty batch has no statistics: as PyTorch, it leaves the running buffers as they are.
             boolean empty = x.numel() == 0;
             saved = NormCore.trainFused(x.data(), 0, y.data(), 0, g, empty ? null : rs, eps, data(weight), data(bias),
-                    null, false, w, x.format());
+                    res, relu, w, x.format());
             if (empty && rs != null) {
                 rs.countEmpty();
             }
@@ -148,9 +162,18 @@ public final class Functional {
                         + (combine != null ? " (this rank's input size " : " (input size ") + x.shapeString() + ")");
             }
             saved = NormCore.finish(x.data(), 0, y.data(), 0, g, count, rs, transform, eps, data(weight), data(bias),
-                    combine, w, x.format());
+                    res, relu, combine, w, x.format());
         }
         return result(ws, y, saved);
+    }
+
+    /** The residual's values in x's layout (a workspace copy when its format differs), after the shape check. */
+    private static float[] residualIn(Tensor x, Tensor residual, NormWorkspace ws) {
+        if (!residual.sameShape(x)) {
+            throw new IllegalArgumentException("Expected residual of shape " + x.shapeString() + ", got "
+                    + residual.shapeString());
+        }
+        return inFormat(ws, NormWorkspace.RESIDUAL, residual, x.format()).data();
     }
 
     /**
@@ -464,7 +487,29 @@ public final class Functional {
      */
     public static NormGradients normBackward(NormSaved saved, Tensor x, Tensor gradOutput, Tensor weight,
                                              boolean affineGrads, NormWorkspace ws) {
+        return normBackward(saved, x, null, gradOutput, weight, affineGrads, null, ws);
+    }
+
+    /**
+     * Backward of a forward with the fused epilogue {@code y = relu(bn(x) [+ residual])}: {@code output} is that
+     * forward's {@code y} (the ReLU gate is {@code output > 0}; null: no epilogue, the plain backward), and
+     * {@code residualGrad}, when non-null (shape of {@code x}, any memory format), receives the gradient of the
+     * residual, which is the gated gradient. Otherwise as
+     * {@link #normBackward(NormSaved, Tensor, Tensor, Tensor, boolean, NormWorkspace)}.
+     */
+    public static NormGradients normBackward(NormSaved saved, Tensor x, Tensor output, Tensor gradOutput,
+                                             Tensor weight, boolean affineGrads, Tensor residualGrad,
+                                             NormWorkspace ws) {
         checkGradientShape(x, gradOutput);
+        if (output != null && !output.sameShape(x)) {
+            throw new IllegalArgumentException("Expected output of shape " + x.shapeString() + ", got "
+                    + output.shapeString());
+        }
+        if (residualGrad != null && (output == null || !residualGrad.sameShape(x))) {
+            throw new IllegalArgumentException("Expected a residual gradient of shape " + x.shapeString()
+                    + " with the forward's output, got " + residualGrad.shapeString()
+                    + (output == null ? " without an output" : ""));
+        }
         MemoryFormat storage = saved.storage();
         Tensor xs = inFormat(ws, NormWorkspace.INPUT, x, storage);
         Tensor dys = inFormat(ws, NormWorkspace.GRAD_OUTPUT, gradOutput, storage);
@@ -477,8 +522,14 @@ public final class Functional {
                 affine);
         Tensor dBeta = !affineGrads ? null : ws == null ? affineZeros(weight, affine) : ws.affineGrad(1, weight,
                 affine);
-        NormCore.backward(saved, xs.data(), dys.data(), data(weight), null, dx.data(), null, data(dGamma),
+        float[] ys = output == null ? null : inFormat(ws, NormWorkspace.RESIDUAL, output, storage).data();
+        boolean residualStored = residualGrad != null && residualGrad.format() == storage;
+        Tensor dr = residualGrad == null || residualStored ? residualGrad : residualGrad.to(storage);
+        NormCore.backward(saved, xs.data(), dys.data(), data(weight), ys, dx.data(), data(dr), data(dGamma),
                 data(dBeta), ws);
+        if (dr != residualGrad) {
+            dr.copyTo(residualGrad);
+        }
         Tensor dxOut = stored ? dx : ws == null ? dx.to(x.format()) : dx.copyTo(ws.gradInput(x));
         return ws == null ? new NormGradients(dxOut, dGamma, dBeta) : ws.gradients(dxOut, dGamma, dBeta);
     }

@@ -1,6 +1,5 @@
 package io.github.batchnorm4j.functional;
 
-import io.github.batchnorm4j.tensor.MemoryFormat;
 import io.github.batchnorm4j.tensor.Tensor;
 import java.util.Arrays;
 
@@ -55,24 +54,12 @@ public final class Fused {
 
     private static AddGradients backward(NormSaved saved, Tensor x, Tensor output, Tensor gradOutput, Tensor weight,
                                          boolean affineGrads, boolean residual, NormWorkspace ws) {
-        for (Tensor t : new Tensor[] {output, gradOutput}) {
-            if (!Arrays.equals(x.shape(), t.shape())) {
-                throw new IllegalArgumentException("Expected " + (t == output ? "output" : "gradient") + " of shape "
-                        + x.shapeString() + ", got " + t.shapeString());
-            }
+        if (!Arrays.equals(x.shape(), output.shape())) {
+            throw new IllegalArgumentException("Expected output of shape " + x.shapeString() + ", got "
+                    + output.shapeString());
         }
-        MemoryFormat storage = saved.storage() == null ? x.format() : saved.storage();
-        Tensor xs = x.to(storage);
-        Tensor dx = xs.zerosLike();
-        Tensor dr = residual ? xs.zerosLike() : null;
-        int affine = saved.geometry().affineSize();
-        float[] dGamma = affineGrads ? new float[affine] : null;
-        float[] dBeta = affineGrads ? new float[affine] : null;
-        NormCore.backward(saved, xs.data(), gradOutput.to(storage).data(), Functional.data(weight),
-                output.to(storage).data(), dx.data(), dr == null ? null : dr.data(), dGamma, dBeta, ws);
-        int[] affineShape = weight != null ? weight.shape() : new int[] {affine};
-        return new AddGradients(dx.to(x.format()), dr == null ? null : dr.to(x.format()),
-                affineGrads ? Tensor.of(dGamma, affineShape) : null,
-                affineGrads ? Tensor.of(dBeta, affineShape) : null);
+        Tensor dr = residual ? x.zerosLike() : null;
+        NormGradients g = Functional.normBackward(saved, x, output, gradOutput, weight, affineGrads, dr, ws);
+        return new AddGradients(g.input(), dr, g.weight(), g.bias());
     }
 }

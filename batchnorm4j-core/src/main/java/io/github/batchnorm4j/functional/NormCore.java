@@ -137,6 +137,17 @@ public final class NormCore {
     static NormSaved finish(float[] x, int xOff, float[] y, int yOff, NormGeometry g, double count,
                             RunningStats rs, StatsTransform t, double eps, float[] gamma, float[] beta,
                             StatsCombine combine, NormWorkspace ws, MemoryFormat storage) {
+        return finish(x, xOff, y, yOff, g, count, rs, t, eps, gamma, beta, null, false, combine, ws, storage);
+    }
+
+    /**
+     * {@link #finish} whose normalize pass also adds {@code residual} (layout of {@code x}, offset 0; may be null)
+     * and applies ReLU when {@code relu}: {@code y = act(norm(x) [+ residual])}.
+     */
+    static NormSaved finish(float[] x, int xOff, float[] y, int yOff, NormGeometry g, double count,
+                            RunningStats rs, StatsTransform t, double eps, float[] gamma, float[] beta,
+                            float[] residual, boolean relu, StatsCombine combine, NormWorkspace ws,
+                            MemoryFormat storage) {
         int k = g.k();
         double[] mean = ws.mean();
         double[] invStd = ws.invStd();
@@ -151,7 +162,9 @@ public final class NormCore {
         if (rs != null) {
             rs.update(g, mean, ws.m2(), count, invStd, eps);
         }
-        if (g.count() > 0) {
+        if (g.count() > 0 && (residual != null || relu)) {
+            Kernels.norm().normalizeFused(x, xOff, g, normMean, normInvStd, gamma, beta, residual, 0, relu, y, yOff);
+        } else if (g.count() > 0) {
             Kernels.norm().normalize(x, xOff, y, yOff, g, normMean, normInvStd, gamma, beta);
         }
         return ws.saved(g, true, storage, count, combine);
@@ -233,13 +246,25 @@ public final class NormCore {
         double[] sumDxhatXhat = ws.sumDxhatXhat();
         double[] dg = dGamma == null ? null : ws.dGamma();
         double[] db = dBeta == null ? null : ws.dBeta();
-        if (s.mask() != null) {
-            maskedBackward(s, x, dy, gamma, dx, dg, db, ws);
-        } else if (s.combine() == null) {
+        if (s.combine() == null && s.mask() == null) {
             Kernels.norm().backward(dy, dyOff, x, xOff, g, s.mean(), s.invStd(), gamma, s.batchStats(), yOut, 0,
                     dResidual, 0, sumDxhat, sumDxhatXhat, dg, db, dx, dxOff);
+            copyOut(dg, dGamma);
+            copyOut(db, dBeta);
+            return;
+        }
+        if (yOut != null) {
+            // The split paths take the ReLU gate as a pass of its own: dy' = yOut > 0 ? dy : 0 (in the residual's
+            // gradient when there is one, else in scratch), then the backward of the plain normalization.
+            assert dyOff == 0 && xOff == 0 && dxOff == 0 : "the fused epilogue runs on whole tensors";
+            int n = (int) g.numel();
+            float[] gated = dResidual != null ? dResidual : ws.gated(n);
+            Kernels.dense().reluBackward(yOut, dy, gated, 0, n);
+            dy = gated;
+        }
+        if (s.mask() != null) {
+            maskedBackward(s, x, dy, gamma, dx, dg, db, ws);
         } else {
-            assert yOut == null && dResidual == null : "no fused epilogue with a combine";
             double[] sums = ws.sums();
             reduce(s, x, xOff, dy, dyOff, gamma, sums, 0, dg, db, ws);
             s.combine().sum(sums, 0, 2 * k);

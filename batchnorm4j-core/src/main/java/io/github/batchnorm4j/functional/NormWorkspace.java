@@ -23,6 +23,8 @@ public final class NormWorkspace {
     static final int INPUT = 0;
     static final int GRAD_OUTPUT = 1;
     static final int RESULT = 2;
+    /** The residual of a fused forward, or the output a fused backward gates by, in another format. */
+    static final int RESIDUAL = 3;
 
     private double[] mean = new double[0];
     private double[] invStd = new double[0];
@@ -36,13 +38,14 @@ public final class NormWorkspace {
     private double[] sums = new double[0];
     private final double[] count = new double[1];
     private double[] maskCounts = new double[0];
+    private float[] gated = new float[0];
 
     private Tensor output;
     private Tensor gradInput;
     private boolean reuseResults = true;
     private Tensor gradWeight;
     private Tensor gradBias;
-    private final Tensor[] scratch = new Tensor[3];
+    private final Tensor[] scratch = new Tensor[4];
 
     private NormGeometry geometry;
     private NormSaved saved;
@@ -194,6 +197,14 @@ public final class NormWorkspace {
     public NormWorkspace reuseResults(boolean on) {
         reuseResults = on;
         return this;
+    }
+
+    /** Scratch for a ReLU-gated gradient of {@code n} values (contents undefined). */
+    float[] gated(int n) {
+        if (gated.length != n) {
+            gated = new float[n];
+        }
+        return gated;
     }
 
     /** A tensor shaped and laid out like {@code x} for the forward's output (contents undefined). */

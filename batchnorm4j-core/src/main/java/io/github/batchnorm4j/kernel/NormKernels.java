@@ -87,14 +87,16 @@ public interface NormKernels {
         int gyOff = dyOff;
         int n = (int) g.numel();
         if (yOut != null) {
-            gy = new float[n];
-            gyOff = 0;
+            // The gated gradient lives in dResidual (it is the residual's gradient) or else in dx, without an
+            // allocation: this requires a backwardElementwise that reads dy[i] before it writes dx[i] (as the
+            // scalar kernels do); implementations that cannot must override this method.
+            gy = dResidual != null ? dResidual : dx;
+            gyOff = dResidual != null ? drOff : dxOff;
             for (int i = 0; i < n; i++) {
-                gy[i] = yOut[yOutOff + i] > 0f ? dy[dyOff + i] : 0f;
+                gy[gyOff + i] = yOut[yOutOff + i] > 0f ? dy[dyOff + i] : 0f;
             }
-        }
-        if (dResidual != null) {
-            System.arraycopy(gy, gyOff, dResidual, drOff, n);
+        } else if (dResidual != null) {
+            System.arraycopy(dy, dyOff, dResidual, drOff, n);
         }
         backwardReduce(gy, gyOff, x, xOff, g, mean, invStd, gamma, sumDxhat, sumDxhatXhat, dGamma, dBeta);
         backwardElementwise(gy, gyOff, x, xOff, g, mean, invStd, gamma, sumDxhat, sumDxhatXhat, g.count(),

@@ -100,6 +100,7 @@ public final class ScalarNormKernels implements NormKernels {
         }
     }
 
+    // Reads dy[i] before it writes dx[i], so dy may be dx (the interface's fused backward gates into dx).
     @Override
     public void backwardElementwise(float[] dy, int dyOff, float[] x, int xOff, NormGeometry g, double[] mean,
                                     double[] invStd, float[] gamma, double[] sumDxhat, double[] sumDxhatXhat,

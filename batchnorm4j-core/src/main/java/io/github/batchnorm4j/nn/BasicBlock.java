@@ -22,6 +22,9 @@ public final class BasicBlock extends Module {
     private final ReLU relu2 = new ReLU();
     private final String name;
     private Tensor sum;
+    /** Whether the last forward ran bn1 + ReLU, and bn2 + add + ReLU, as fused passes of the norm layer. */
+    private boolean fused1;
+    private boolean fused2;
     private Tensor gradInput;
 
     public BasicBlock(int inChannels, int outChannels, int stride, IntFunction<Module> norm, RandomGenerator rng) {
@@ -60,18 +63,31 @@ public final class BasicBlock extends Module {
         return this;
     }
 
+    /**
+     * The block's forward. When a norm layer fuses the ReLU epilogue ({@link ReluFusion}: BatchNorm),
+     * {@code relu(bn1(.))} and {@code relu(bn2(.) + shortcut)} are each one pass of that layer; otherwise (other
+     * norm layers, synchronized BatchNorm, probes) the norm, the add and the ReLU run one by one. Same result
+     * either way.
+     */
     @Override
     public Tensor forward(Tensor x) {
         if (x.rank() != 4 || x.dim(1) != conv1.inChannels()) {
             throw Buffers.badInput(this, "[N, " + conv1.inChannels() + ", H, W]", x);
         }
-        Tensor main = bn2.forward(conv2.forward(relu1.forward(bn1.forward(conv1.forward(x)))));
+        fused1 = bn1 instanceof ReluFusion f1 && f1.fusesRelu();
+        fused2 = bn2 instanceof ReluFusion f2 && f2.fusesRelu();
+        Tensor h = conv1.forward(x);
+        Tensor a = fused1 ? ((ReluFusion) bn1).forwardRelu(h, null) : relu1.forward(bn1.forward(h));
+        Tensor c = conv2.forward(a);
         Tensor shortcut = downsample == null ? x : downsample.forward(x);
-        Tensor a = main.to(MemoryFormat.CONTIGUOUS);
+        if (fused2) {
+            return ((ReluFusion) bn2).forwardRelu(c, shortcut);
+        }
+        Tensor main = bn2.forward(c).to(MemoryFormat.CONTIGUOUS);
         Tensor b = shortcut.to(MemoryFormat.CONTIGUOUS);
-        sum = Buffers.ensure(sum, a.shape());
+        sum = Buffers.ensure(sum, main.shape());
         float[] s = sum.data();
-        float[] av = a.data();
+        float[] av = main.data();
         float[] bv = b.data();
         for (int i = 0; i < s.length; i++) {
             s[i] = av[i] + bv[i];
@@ -81,10 +97,19 @@ public final class BasicBlock extends Module {
 
     @Override
     public Tensor backward(Tensor gradOutput) {
-        Tensor g = relu2.backward(gradOutput);
-        // the main branch's backward reuses no buffer of relu2, so g stays valid for the shortcut below
-        Tensor dMain = conv1.backward(bn1.backward(relu1.backward(conv2.backward(bn2.backward(g)))));
-        Tensor dShort = downsample == null ? g : downsample.backward(g);
+        Tensor g;
+        Tensor gShort;
+        if (fused2) {
+            g = bn2.backward(gradOutput);
+            gShort = ((ReluFusion) bn2).residualGradient();
+        } else {
+            gShort = relu2.backward(gradOutput);
+            g = bn2.backward(gShort);
+        }
+        // the main branch's backward reuses no buffer of relu2 or bn2, so gShort stays valid for the shortcut
+        Tensor dA = conv2.backward(g);
+        Tensor dMain = conv1.backward(fused1 ? bn1.backward(dA) : bn1.backward(relu1.backward(dA)));
+        Tensor dShort = downsample == null ? gShort : downsample.backward(gShort);
         Tensor a = dMain.to(MemoryFormat.CONTIGUOUS);
         Tensor b = dShort.to(MemoryFormat.CONTIGUOUS);
         gradInput = Buffers.result(this, gradInput, a.shape());

@@ -10,6 +10,8 @@ import java.util.List;
  */
 public final class Sequential extends Module {
     private final List<Module> layers = new ArrayList<>();
+    /** {@code fused[i]}: the last forward ran layer i with the ReLU at i + 1 in one pass ({@link ReluFusion}). */
+    private boolean[] fused = new boolean[0];
 
     public Sequential(Module... layers) {
         for (Module m : layers) {
@@ -34,11 +36,28 @@ public final class Sequential extends Module {
         return layers.size();
     }
 
+    /**
+     * Runs the layers in order; a layer that can fuse the ReLU epilogue ({@link ReluFusion}, BatchNorm) followed
+     * by a {@link ReLU} runs both in its output pass (same result, one pass over memory fewer).
+     */
     @Override
     public Tensor forward(Tensor input) {
+        int n = layers.size();
+        if (fused.length != n) {
+            fused = new boolean[n];
+        }
         Tensor x = input;
-        for (Module m : layers) {
-            x = m.forward(x);
+        for (int i = 0; i < n; i++) {
+            Module m = layers.get(i);
+            boolean fuse = i + 1 < n && layers.get(i + 1) instanceof ReLU && m instanceof ReluFusion f
+                    && f.fusesRelu();
+            fused[i] = fuse;
+            if (fuse) {
+                x = ((ReluFusion) m).forwardRelu(x, null);
+                fused[++i] = false;
+            } else {
+                x = m.forward(x);
+            }
         }
         return x;
     }
@@ -47,6 +66,9 @@ public final class Sequential extends Module {
     public Tensor backward(Tensor gradOutput) {
         Tensor g = gradOutput;
         for (int i = layers.size() - 1; i >= 0 && g != null; i--) {
+            if (i > 0 && i - 1 < fused.length && fused[i - 1]) {
+                continue; // this ReLU ran inside the layer before it, whose backward gates the gradient
+            }
             g = layers.get(i).backward(g);
         }
         return g;

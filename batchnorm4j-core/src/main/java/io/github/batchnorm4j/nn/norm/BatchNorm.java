@@ -6,6 +6,7 @@ import io.github.batchnorm4j.functional.Functional;
 import io.github.batchnorm4j.functional.RunningStats;
 import io.github.batchnorm4j.functional.StatsCombine;
 import io.github.batchnorm4j.functional.StatsTransform;
+import io.github.batchnorm4j.nn.ReluFusion;
 import io.github.batchnorm4j.tensor.Tensor;
 import java.util.function.Consumer;
 
@@ -24,7 +25,26 @@ import java.util.function.Consumer;
  * See {@link #useBatchStatistics} for the exact rule. The state keys are PyTorch's: {@code weight}, {@code bias},
  * {@code running_mean}, {@code running_var}, {@code num_batches_tracked}.
  */
-public class BatchNorm extends NormLayer {
+public class BatchNorm extends NormLayer implements ReluFusion {
+    /**
+     * Whether a class fuses the ReLU epilogue: only when the class that defines {@code forward} also defines
+     * {@code forwardRelu} (and {@code backward} is the norm layers' own or that class's), so that a subclass that changes the
+     * forward (Batch Renormalization, Ghost BatchNorm, a user's subclass) is never bypassed by the fused pass.
+     */
+    private static final ClassValue<Boolean> FUSES = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> c) {
+            try {
+                Class<?> f = c.getMethod("forward", Tensor.class).getDeclaringClass();
+                Class<?> r = c.getMethod("forwardRelu", Tensor.class, Tensor.class).getDeclaringClass();
+                Class<?> b = c.getMethod("backward", Tensor.class).getDeclaringClass();
+                return f == r && (b == r || b == NormLayer.class);
+            } catch (NoSuchMethodException e) {
+                return false;
+            }
+        }
+    };
+
     private final int numFeatures;
     private final NormOptions options;
     /** The running buffers and their update rule; null without running statistics. */
@@ -65,15 +85,51 @@ public class BatchNorm extends NormLayer {
      */
     @Override
     public Tensor forward(Tensor x) {
+        boolean batchStats = prepare(x);
+        return remember(x, Functional.batchNorm(x, weightValue(), biasValue(), runningStats, batchStats,
+                options.eps(), isTraining() ? group : null, batchStats ? transform() : null, null, false,
+                workspace()));
+    }
+
+    /**
+     * True for BatchNorm (and subclasses that define forward and forwardRelu together) while its statistics are
+     * its own batch's; false for Batch Renormalization and Ghost BatchNorm, whose forwards are their own, and while
+     * synchronized ({@link SyncBatchNorm}): its backward sums the reductions over the group between two passes, so
+     * the ReLU gate would be a pass of its own anyway, and the containers compose the layers instead.
+     */
+    @Override
+    public boolean fusesRelu() {
+        return group == null && FUSES.get(getClass());
+    }
+
+    /**
+     * {@code relu(bn(x) [+ residual])} in the normalize pass (training: with the batch statistics and the running
+     * update, exactly as {@link #forward}); see {@link ReluFusion}.
+     *
+     * @throws UnsupportedOperationException when {@link #fusesRelu} is false
+     */
+    @Override
+    public Tensor forwardRelu(Tensor x, Tensor residual) {
+        if (!fusesRelu()) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " does not fuse the ReLU epilogue"
+                    + " (fusesRelu() is false): run forward, the add and ReLU instead");
+        }
+        boolean batchStats = prepare(x);
+        // The functional call is made here, not in a shared helper, to keep the vector kernels within the JIT's
+        // inlining depth (deeper, their vectors are boxed).
+        return remember(x, Functional.batchNorm(x, weightValue(), biasValue(), runningStats, batchStats,
+                options.eps(), isTraining() ? group : null, batchStats ? transform() : null, residual, true,
+                workspace()), true, residual != null);
+    }
+
+    /** Validates {@code x}, shows it to the input observer; returns whether batch statistics normalise. */
+    private boolean prepare(Tensor x) {
         Functional.checkRank(x, 2, 5, "[N, C, ...]");
         checkChannels(x, numFeatures);
         if (inputObserver != null) {
             inputObserver.accept(x);
         }
-        boolean batchStats = useBatchStatistics(isTraining(), options.trackRunningStats());
-        StatsCombine combine = isTraining() ? group : null;
-        return remember(x, Functional.batchNorm(x, weightValue(), biasValue(), runningStats, batchStats,
-                options.eps(), combine, batchStats ? transform() : null, workspace()));
+        return useBatchStatistics(isTraining(), options.trackRunningStats());
     }
 
     @Override

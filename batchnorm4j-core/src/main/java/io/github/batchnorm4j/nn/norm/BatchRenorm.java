@@ -175,7 +175,8 @@ public class BatchRenorm extends BatchNorm {
             gr[ch] = (float) ((w == null ? 1.0 : w.data()[ch]) * lastR[ch]);
         }
         boolean affine = weight() != null;
-        NormGradients g = Functional.normBackward(lastSaved, lastInput, gradOutput, gammaR, affine, workspace());
+        NormGradients g = Functional.normBackward(lastSaved, lastInput, null, gradOutput, gammaR, affine, null,
+                workspace());
         if (affine) {
             float[] dGamma = g.weight().data();
             float[] dBeta = g.bias().data();

@@ -124,7 +124,7 @@ public class FrozenBatchNorm extends Module {
         if (saved == null) {
             throw new IllegalStateException("backward called before forward on FrozenBatchNorm");
         }
-        return Functional.normBackward(saved, lastInput, gradOutput, weight, false,
+        return Functional.normBackward(saved, lastInput, null, gradOutput, weight, false, null,
                 workspace.reuseResults(reusesBuffers())).input();
     }
 

@@ -25,6 +25,10 @@ abstract class NormLayer extends Module {
     private final Parameter bias;
     private Tensor lastInput;
     private NormSaved saved;
+    /** The output of the last forward when it had the fused ReLU epilogue (backward gates by it), else null. */
+    private Tensor gate;
+    private boolean gatedResidual;
+    private Tensor residualGrad;
     /** Buffers reused across calls (statistics, outputs, gradients, layout scratch): see the class comment. */
     private final NormWorkspace workspace = new NormWorkspace();
 
@@ -90,9 +94,28 @@ abstract class NormLayer extends Module {
 
     /** Records the forward so that backward can use it; returns the output. */
     Tensor remember(Tensor input, NormResult r) {
+        return remember(input, r, false, false);
+    }
+
+    /**
+     * The same for a forward with the fused ReLU epilogue when {@code relu} ({@code relu(norm(x) [+ residual])},
+     * with a residual when {@code residual}): backward then gates the gradient by this output and writes the
+     * residual's gradient ({@link #residualGradient()}).
+     */
+    Tensor remember(Tensor input, NormResult r, boolean relu, boolean residual) {
         this.lastInput = input;
         this.saved = r.saved();
+        this.gate = relu ? r.output() : null;
+        this.gatedResidual = residual;
         return r.output();
+    }
+
+    /**
+     * The gradient of the residual from the last backward after a fused forward with a residual (see
+     * {@link io.github.batchnorm4j.nn.ReluFusion#residualGradient}); null otherwise.
+     */
+    public Tensor residualGradient() {
+        return gate == null || !gatedResidual ? null : residualGrad;
     }
 
     /**
@@ -104,8 +127,17 @@ abstract class NormLayer extends Module {
         if (saved == null) {
             throw new IllegalStateException("backward called before forward on " + getClass().getSimpleName());
         }
-        NormGradients g = Functional.normBackward(saved, lastInput, gradOutput, weightValue(), weight != null,
-                workspace);
+        Tensor dr = null;
+        if (gate != null && gatedResidual) {
+            boolean keep = reusesBuffers() && residualGrad != null && residualGrad.sameShape(gate)
+                    && residualGrad.format() == gate.format();
+            dr = keep ? residualGrad : gate.zerosLike(); // every element is written
+        }
+        residualGrad = dr;
+        // One call deep into the functional layer on purpose: the vector kernels below must stay within the JIT's
+        // inlining depth, or their vectors are boxed.
+        NormGradients g = Functional.normBackward(saved, lastInput, gate, gradOutput, weightValue(),
+                weight != null, dr, workspace);
         if (weight != null) {
             weight.accumulate(g.weight());
             bias.accumulate(g.bias());

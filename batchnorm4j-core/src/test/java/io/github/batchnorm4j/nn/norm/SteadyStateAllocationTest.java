@@ -58,6 +58,13 @@ class SteadyStateAllocationTest {
     static List<Arguments> layers() {
         Map<String, Supplier<Module>> zoo = NormLayerZoo.layers();
         List<Case> cases = new ArrayList<>();
+        // The fused epilogues the containers call: relu(bn(x)) and relu(bn(x) + residual), training and eval.
+        cases.add(new Case("BatchNorm + ReLU", () -> new Fused(zoo.get("BatchNorm").get(), false),
+                MemoryFormat.CONTIGUOUS, true));
+        cases.add(new Case("BatchNorm + add + ReLU", () -> new Fused(zoo.get("BatchNorm").get(), true),
+                MemoryFormat.CONTIGUOUS, true));
+        cases.add(new Case("BatchNorm + add + ReLU eval", () -> new Fused(zoo.get("BatchNorm").get(), true),
+                MemoryFormat.CONTIGUOUS, false));
         zoo.forEach((name, layer) -> cases.add(new Case(name, layer, MemoryFormat.CONTIGUOUS, true)));
         for (String name : List.of("BatchNorm", "GroupNorm")) {
             cases.add(new Case(name + " channels-last", zoo.get(name), MemoryFormat.CHANNELS_LAST, true));
@@ -107,6 +114,35 @@ class SteadyStateAllocationTest {
                 Float.isFinite(sink) ? "finite" : "not finite");
         assertTrue(best < BOUND, c.name() + " with " + kernels + " kernels: " + best + " bytes per forward + backward"
                 + " in the best window of " + CALLS + " calls, expected < " + BOUND);
+    }
+
+    /** Runs {@code bn.forwardRelu(x, residual)} (a fixed residual, or none) and its backward, as BasicBlock does. */
+    private static final class Fused extends Module {
+        private final BatchNorm bn;
+        private final boolean withResidual;
+        private Tensor residual;
+
+        Fused(Module bn, boolean withResidual) {
+            this.bn = registerModule("bn", (BatchNorm) bn);
+            this.withResidual = withResidual;
+        }
+
+        @Override
+        public Tensor forward(Tensor x) {
+            if (withResidual && residual == null) {
+                residual = NormLayerZoo.input(3, 0.0, x.dim(0), x.format());
+            }
+            return bn.forwardRelu(x, withResidual ? residual : null);
+        }
+
+        @Override
+        public Tensor backward(Tensor gradOutput) {
+            Tensor dx = bn.backward(gradOutput);
+            if (withResidual) {
+                dx.data()[0] += bn.residualGradient().data()[0]; // both are used
+            }
+            return dx;
+        }
     }
 
     private static float step(Module layer, Tensor x, Tensor dy) {
