@@ -221,7 +221,7 @@ class CliMisuseTest {
                 row("--reps", of("bench", "gemm", "--reps", "0")),
                 row("--model", of("bench", "infer", "--model", "vgg")),
                 row("--rounds", of("bench", "infer", "--rounds", "0")),
-                row("--model", of("bench", "train", "--model", "resnet")),
+                row("--model", of("bench", "train", "--model", "vgg")),
                 row("--backends", of("bench", "sync", "--backends", "carrier-pigeon")),
                 row("--ranks", of("bench", "sync", "--ranks", "0")),
                 row("--threads", of("bench", "kernels", "--threads", "0")),

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.batchnorm4j.dist.LocalCommunicator;
+import io.github.batchnorm4j.dist.ThreadCommunicator;
 import io.github.batchnorm4j.loss.CrossEntropyLoss;
 import io.github.batchnorm4j.models.ModelFactory;
 import io.github.batchnorm4j.models.ModelSpec;
@@ -78,10 +79,13 @@ class ReluFusionTest {
     @Test
     void whichLayersFuse() {
         assertTrue(new BatchNorm(3).fusesRelu());
-        assertFalse(new SyncBatchNorm(3, LocalCommunicator.INSTANCE).fusesRelu(), "its backward is split");
+        assertTrue(new SyncBatchNorm(3, LocalCommunicator.INSTANCE).fusesRelu(), "a group of one combines nothing");
+        List<ThreadCommunicator> pair = ThreadCommunicator.group(2, java.time.Duration.ofSeconds(5));
+        assertFalse(new SyncBatchNorm(3, pair.get(0)).fusesRelu(), "over two ranks its backward is split");
         BatchNorm converted = new BatchNorm(3);
-        SyncBatchNorm.convert(converted, LocalCommunicator.INSTANCE);
+        SyncBatchNorm.convert(converted, pair.get(1));
         assertFalse(converted.fusesRelu(), "synchronized in place");
+        pair.forEach(ThreadCommunicator::close);
         assertTrue(new Counting(3, new int[1]).fusesRelu());
         assertFalse(new BatchRenorm(3).fusesRelu(), "its forward is its own");
         assertFalse(new GhostBatchNorm(3, 2).fusesRelu(), "its forward is its own");

@@ -87,19 +87,19 @@ public class BatchNorm extends NormLayer implements ReluFusion {
     public Tensor forward(Tensor x) {
         boolean batchStats = prepare(x);
         return remember(x, Functional.batchNorm(x, weightValue(), biasValue(), runningStats, batchStats,
-                options.eps(), isTraining() ? group : null, batchStats ? transform() : null, null, false,
+                options.eps(), isTraining() ? combine() : null, batchStats ? transform() : null, null, false,
                 workspace()));
     }
 
     /**
      * True for BatchNorm (and subclasses that define forward and forwardRelu together) while its statistics are
      * its own batch's; false for Batch Renormalization and Ghost BatchNorm, whose forwards are their own, and while
-     * synchronized ({@link SyncBatchNorm}): its backward sums the reductions over the group between two passes, so
+     * synchronized over more than one process ({@link SyncBatchNorm}): its backward sums the reductions over the group between two passes, so
      * the ReLU gate would be a pass of its own anyway, and the containers compose the layers instead.
      */
     @Override
     public boolean fusesRelu() {
-        return group == null && FUSES.get(getClass());
+        return combine() == null && FUSES.get(getClass());
     }
 
     /**
@@ -118,7 +118,7 @@ public class BatchNorm extends NormLayer implements ReluFusion {
         // The functional call is made here, not in a shared helper, to keep the vector kernels within the JIT's
         // inlining depth (deeper, their vectors are boxed).
         return remember(x, Functional.batchNorm(x, weightValue(), biasValue(), runningStats, batchStats,
-                options.eps(), isTraining() ? group : null, batchStats ? transform() : null, residual, true,
+                options.eps(), isTraining() ? combine() : null, batchStats ? transform() : null, residual, true,
                 workspace()), true, residual != null);
     }
 
@@ -138,7 +138,7 @@ public class BatchNorm extends NormLayer implements ReluFusion {
         checkChannels(x, numFeatures);
         boolean batchStats = useBatchStatistics(isTraining(), options.trackRunningStats());
         return remember(x, Functional.batchNorm(x, mask, weightValue(), biasValue(), runningStats, batchStats,
-                options.eps(), isTraining() ? group : null, workspace()));
+                options.eps(), isTraining() ? combine() : null, workspace()));
     }
 
     /** The statistics transform of a training forward (Batch Renormalization's r/d); null for BatchNorm. */
@@ -151,9 +151,12 @@ public class BatchNorm extends NormLayer implements ReluFusion {
         return group == null ? null : group.communicator();
     }
 
-    /** The combine of the training statistics, or null (this process's batch only). */
+    /**
+     * The combine of the training statistics, or null (this process's batch only). A group of one process
+     * combines nothing, so it takes the single-process path (one fused pass, no communication).
+     */
     StatsCombine combine() {
-        return group;
+        return group == null || group.communicator().size() == 1 ? null : group;
     }
 
     /** Synchronizes training statistics over {@code c} (null: back to local statistics). */

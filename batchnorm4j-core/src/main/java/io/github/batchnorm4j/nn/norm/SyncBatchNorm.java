@@ -12,7 +12,8 @@ import java.util.Objects;
  * equals {@link BatchNorm} on the concatenated batch (up to rounding), also with uneven per-rank batches and with ranks
  * that have no rows.
  *
- * <p>In eval mode it is exactly {@link BatchNorm} (running statistics, no communication). The state keys are
+ * <p>In eval mode it is exactly {@link BatchNorm} (running statistics, no communication), and so it is in training
+ * over a group of one process (one fused pass, no communication). The state keys are
  * BatchNorm's, so checkpoints are interchangeable. The gamma/beta gradients are this rank's share; the
  * data-parallel gradient all-reduce sums them over the ranks.
  */
