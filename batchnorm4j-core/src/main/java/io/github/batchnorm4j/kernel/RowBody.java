@@ -8,6 +8,7 @@ import static io.github.batchnorm4j.kernel.SlabBody.widen;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * SIMD loops for the "row" geometry ({@code d = 1}: channels-last BatchNorm and BatchNorm1d on {@code (N,C)}),
@@ -128,7 +129,9 @@ final class RowBody {
             for (int c = 0; c < vk; c += n) {
                 FloatVector g = FloatVector.fromArray(FH, dy, db + c);
                 if (ym != null) {
-                    g = gate(g, ym, mb + c, FH);
+                    // the ReLU gate written out: a vector handed to a helper may be boxed
+                    g = FloatVector.zero(FH).blend(g,
+                            FloatVector.fromArray(FH, ym, mb + c).compare(VectorOperators.GT, 0f));
                 }
                 DoubleVector gd = widen(g);
                 DoubleVector td = widen(FloatVector.fromArray(FH, x, xb + c)).sub(DoubleVector.fromArray(D, m, c));
@@ -153,7 +156,9 @@ final class RowBody {
             for (int c = 0; c < vk; c += n) {
                 FloatVector g = FloatVector.fromArray(F, dy, db + c);
                 if (ym != null) {
-                    g = gate(g, ym, mb + c, F);
+                    // the ReLU gate written out: a vector handed to a helper may be boxed
+                    g = FloatVector.zero(F).blend(g,
+                            FloatVector.fromArray(F, ym, mb + c).compare(VectorOperators.GT, 0f));
                 }
                 if (dr != null) {
                     g.intoArray(dr, rb + c);

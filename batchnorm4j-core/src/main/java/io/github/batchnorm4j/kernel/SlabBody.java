@@ -2,7 +2,7 @@ package io.github.batchnorm4j.kernel;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -170,12 +170,10 @@ final class SlabBody {
         }
     }
 
-    /** {@code dy} where {@code yMask > 0}, else 0 (the ReLU gradient gate; NaN outputs pass no gradient). */
-    static FloatVector gate(FloatVector dy, float[] ym, int o, VectorSpecies<Float> sp) {
-        VectorMask<Float> pos = FloatVector.fromArray(sp, ym, o).compare(jdk.incubator.vector.VectorOperators.GT, 0f);
-        return FloatVector.zero(sp).blend(dy, pos);
-    }
-
+    /**
+     * {@code dy} where {@code ym > 0}, else 0 (the ReLU gradient gate; NaN outputs pass no gradient). The vector
+     * loops write the same test out in place.
+     */
     static float gate(float dy, float[] ym, int o) {
         return ym[o] > 0f ? dy : 0f;
     }
@@ -205,7 +203,9 @@ final class SlabBody {
         for (; j <= len - n; j += n) {
             FloatVector g = FloatVector.fromArray(FH, dy, dyo + j);
             if (ym != null) {
-                g = gate(g, ym, ymo + j, FH);
+                // the ReLU gate written out: a vector handed to a helper may be boxed
+                g = FloatVector.zero(FH).blend(g,
+                        FloatVector.fromArray(FH, ym, ymo + j).compare(VectorOperators.GT, 0f));
             }
             DoubleVector gd = widen(g);
             DoubleVector td = widen(FloatVector.fromArray(FH, x, xo + j)).sub(mv);
@@ -237,7 +237,9 @@ final class SlabBody {
         for (; j <= len - n; j += n) {
             FloatVector g = FloatVector.fromArray(FH, dy, dyo + j);
             if (ym != null) {
-                g = gate(g, ym, ymo + j, FH);
+                // the ReLU gate written out: a vector handed to a helper may be boxed
+                g = FloatVector.zero(FH).blend(g,
+                        FloatVector.fromArray(FH, ym, ymo + j).compare(VectorOperators.GT, 0f));
             }
             DoubleVector gd = widen(g);
             if (gamma != null) {
@@ -274,7 +276,9 @@ final class SlabBody {
         for (; j <= len - n; j += n) {
             FloatVector g = FloatVector.fromArray(F, dy, dyo + j);
             if (ym != null) {
-                g = gate(g, ym, ymo + j, F);
+                // the ReLU gate written out: a vector handed to a helper may be boxed
+                g = FloatVector.zero(F).blend(g,
+                        FloatVector.fromArray(F, ym, ymo + j).compare(VectorOperators.GT, 0f));
             }
             if (dr != null) {
                 g.intoArray(dr, dro + j);
@@ -301,7 +305,9 @@ final class SlabBody {
         for (; j <= len - n; j += n) {
             FloatVector g = FloatVector.fromArray(F, dy, dyo + j);
             if (ym != null) {
-                g = gate(g, ym, ymo + j, F);
+                // the ReLU gate written out: a vector handed to a helper may be boxed
+                g = FloatVector.zero(F).blend(g,
+                        FloatVector.fromArray(F, ym, ymo + j).compare(VectorOperators.GT, 0f));
             }
             if (dr != null) {
                 g.intoArray(dr, dro + j);

@@ -51,6 +51,13 @@ public class BatchNorm extends NormLayer implements ReluFusion {
     private final RunningStats runningStats;
     /** Non-null when training statistics are combined over a group ({@link SyncBatchNorm}). */
     private GroupStatistics group;
+    /**
+     * What the training forward combines with: the group, or null for this process's batch only (also for a group
+     * of one process, which combines nothing). Kept in a field, as is {@link #classFuses}, so that the forward's
+     * compiled code stays small enough for the JIT to inline the vector kernels under it (else it boxes vectors).
+     */
+    private GroupStatistics combine;
+    private final boolean classFuses = FUSES.get(getClass());
     private Consumer<Tensor> inputObserver;
 
     public BatchNorm(int numFeatures) {
@@ -87,7 +94,7 @@ public class BatchNorm extends NormLayer implements ReluFusion {
     public Tensor forward(Tensor x) {
         boolean batchStats = prepare(x);
         return remember(x, Functional.batchNorm(x, weightValue(), biasValue(), runningStats, batchStats,
-                options.eps(), isTraining() ? combine() : null, batchStats ? transform() : null, null, false,
+                options.eps(), isTraining() ? combine : null, batchStats ? transform() : null, null, false,
                 workspace()));
     }
 
@@ -99,7 +106,7 @@ public class BatchNorm extends NormLayer implements ReluFusion {
      */
     @Override
     public boolean fusesRelu() {
-        return combine() == null && FUSES.get(getClass());
+        return combine == null && classFuses;
     }
 
     /**
@@ -118,7 +125,7 @@ public class BatchNorm extends NormLayer implements ReluFusion {
         // The functional call is made here, not in a shared helper, to keep the vector kernels within the JIT's
         // inlining depth (deeper, their vectors are boxed).
         return remember(x, Functional.batchNorm(x, weightValue(), biasValue(), runningStats, batchStats,
-                options.eps(), isTraining() ? combine() : null, batchStats ? transform() : null, residual, true,
+                options.eps(), isTraining() ? combine : null, batchStats ? transform() : null, residual, true,
                 workspace()), true, residual != null);
     }
 
@@ -138,7 +145,7 @@ public class BatchNorm extends NormLayer implements ReluFusion {
         checkChannels(x, numFeatures);
         boolean batchStats = useBatchStatistics(isTraining(), options.trackRunningStats());
         return remember(x, Functional.batchNorm(x, mask, weightValue(), biasValue(), runningStats, batchStats,
-                options.eps(), isTraining() ? combine() : null, workspace()));
+                options.eps(), isTraining() ? combine : null, workspace()));
     }
 
     /** The statistics transform of a training forward (Batch Renormalization's r/d); null for BatchNorm. */
@@ -156,12 +163,13 @@ public class BatchNorm extends NormLayer implements ReluFusion {
      * combines nothing, so it takes the single-process path (one fused pass, no communication).
      */
     StatsCombine combine() {
-        return group == null || group.communicator().size() == 1 ? null : group;
+        return combine;
     }
 
     /** Synchronizes training statistics over {@code c} (null: back to local statistics). */
     void synchronize(Communicator c) {
         group = c == null ? null : new GroupStatistics(c);
+        combine = c == null || c.size() == 1 ? null : group;
     }
 
     /** The running statistics (buffers, momentum rule, count), or null without them. */
