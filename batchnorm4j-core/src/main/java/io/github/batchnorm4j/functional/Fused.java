@@ -1,7 +1,6 @@
 package io.github.batchnorm4j.functional;
 
 import io.github.batchnorm4j.tensor.Tensor;
-import java.util.Arrays;
 
 /**
  * Fused BatchNorm epilogues for the training stack: {@code relu(bn(x))} and the residual block's
@@ -54,10 +53,6 @@ public final class Fused {
 
     private static AddGradients backward(NormSaved saved, Tensor x, Tensor output, Tensor gradOutput, Tensor weight,
                                          boolean affineGrads, boolean residual, NormWorkspace ws) {
-        if (!Arrays.equals(x.shape(), output.shape())) {
-            throw new IllegalArgumentException("Expected output of shape " + x.shapeString() + ", got "
-                    + output.shapeString());
-        }
         Tensor dr = residual ? x.zerosLike() : null;
         NormGradients g = Functional.normBackward(saved, x, output, gradOutput, weight, affineGrads, dr, ws);
         return new AddGradients(g.input(), dr, g.weight(), g.bias());

@@ -125,8 +125,8 @@ public class BatchNorm extends NormLayer implements ReluFusion {
         // The functional call is made here, not in a shared helper, to keep the vector kernels within the JIT's
         // inlining depth (deeper, their vectors are boxed).
         return remember(x, Functional.batchNorm(x, weightValue(), biasValue(), runningStats, batchStats,
-                options.eps(), isTraining() ? combine : null, batchStats ? transform() : null, residual, true,
-                workspace()), true, residual != null);
+                options.eps(), null, batchStats ? transform() : null, residual, true, workspace()), true,
+                residual != null); // no combine: a layer that fuses has none
     }
 
     /** Validates {@code x}, shows it to the input observer; returns whether batch statistics normalise. */
